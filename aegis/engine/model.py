@@ -1,0 +1,65 @@
+"""What one evaluation produces: the decision and all of its evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aegis.spec.durations import Window
+from aegis.spec.model import Decision
+
+
+@dataclass(frozen=True)
+class SLIResult:
+    """The SLI over ``window`` (the compliance window when it has data)."""
+
+    value: float
+    error_rate: float
+    budget_remaining: float
+    window: Window
+
+
+@dataclass(frozen=True)
+class WindowBurn:
+    burn_rate: float
+    # Threshold of the first rule (in spec order) that uses this window.
+    threshold: float
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    name: str
+    short_window: Window
+    long_window: Window
+    short_burn_rate: float
+    long_burn_rate: float
+    threshold: float
+    action: Decision
+    fired: bool
+    # False when either window lacked trustworthy data; such a rule cannot fire.
+    evaluated: bool
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of one SLO. Also exactly one audit record."""
+
+    evaluation_id: str
+    slo_id: str
+    service: str
+    environment: str
+    decision: Decision
+    timestamp: datetime
+    ttl_seconds: int
+    sli: SLIResult | None
+    reasons: tuple[str, ...]
+    # Keyed by the window's canonical text ("5m"), in window order.
+    burn_rates: Mapping[str, WindowBurn] = field(default_factory=dict)
+    rules: tuple[RuleOutcome, ...] = ()
+    is_stale: bool = False
+    has_no_traffic: bool = False
+    has_missing_data: bool = False
+    has_too_few_data_points: bool = False
+    has_clamped_data: bool = False
+    data_timestamp: datetime | None = None

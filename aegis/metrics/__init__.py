@@ -1,0 +1,1 @@
+"""Metrics adapters: where good and total event counts come from."""

@@ -1,0 +1,1 @@
+"""SLO definitions: the model, duration syntax, loading and validation."""

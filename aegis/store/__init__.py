@@ -1,0 +1,1 @@
+"""The audit log: every evaluation, queryable by on-call engineers."""

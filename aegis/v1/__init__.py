@@ -1,0 +1,1 @@
+"""Generated from proto/aegis/v1 by scripts/gen_python.sh (`make generate`). Do not edit."""

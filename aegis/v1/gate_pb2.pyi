@@ -1,0 +1,50 @@
+import datetime
+
+from aegis.v1 import evaluation_pb2 as _evaluation_pb2
+from google.api import annotations_pb2 as _annotations_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DecideRequest(_message.Message):
+    __slots__ = ("slo_id", "force_fresh")
+    SLO_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FRESH_FIELD_NUMBER: _ClassVar[int]
+    slo_id: str
+    force_fresh: bool
+    def __init__(self, slo_id: _Optional[str] = ..., force_fresh: _Optional[bool] = ...) -> None: ...
+
+class DecideResponse(_message.Message):
+    __slots__ = ("evaluation",)
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    evaluation: _evaluation_pb2.Evaluation
+    def __init__(self, evaluation: _Optional[_Union[_evaluation_pb2.Evaluation, _Mapping]] = ...) -> None: ...
+
+class GetServiceStateRequest(_message.Message):
+    __slots__ = ("service", "environment")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    service: str
+    environment: str
+    def __init__(self, service: _Optional[str] = ..., environment: _Optional[str] = ...) -> None: ...
+
+class GetServiceStateResponse(_message.Message):
+    __slots__ = ("service", "environment", "decision", "reasons", "evaluations", "timestamp")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    EVALUATIONS_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    service: str
+    environment: str
+    decision: _evaluation_pb2.Decision
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    evaluations: _containers.RepeatedCompositeFieldContainer[_evaluation_pb2.Evaluation]
+    timestamp: _timestamp_pb2.Timestamp
+    def __init__(self, service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[_evaluation_pb2.Decision, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., evaluations: _Optional[_Iterable[_Union[_evaluation_pb2.Evaluation, _Mapping]]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
