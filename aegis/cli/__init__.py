@@ -1,0 +1,1 @@
+"""Command-line entry points: ``aegis`` (offline tools such as ``validate``) and ``aegis-server``."""

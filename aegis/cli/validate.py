@@ -1,0 +1,48 @@
+"""``aegis validate --dir DIR``: check every SLO file the server would load, without starting it.
+
+Meant for CI on the repository that holds the SLOs: prints each problem as
+``file: field: message``, then a one-line summary, and exits 1 if anything is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aegis.spec.loader import SpecDirectoryError, load_directory, spec_files
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subcommands.add_parser(
+        "validate",
+        help="check SLO definition files",
+        description="Check every *.yaml/*.yml SLO file in a directory (not recursive); report all problems.",
+    )
+    parser.add_argument("--dir", required=True, metavar="DIR", help="directory holding the SLO files")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        file_count = len(spec_files(args.dir))
+        result = load_directory(args.dir)
+    except SpecDirectoryError as err:
+        print(f"aegis validate: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    for problem in result.problems:
+        print(problem)
+    print(summary(file_count, len(result.slos), len(result.problems)))
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def summary(files: int, slos: int, problems: int) -> str:
+    """'8 files, 8 SLOs valid, 0 problems' (singular where it reads better)."""
+    return f"{_count(files, 'file')}, {_count(slos, 'SLO')} valid, {_count(problems, 'problem')}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

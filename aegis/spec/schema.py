@@ -1,0 +1,107 @@
+"""The JSON Schema for SLO documents, and its errors reworded for people.
+
+The schema (``slo_v1.json``, shipped in the package and linked from
+``schemas/``) is the single source of truth for structure: fields, types,
+ranges, enums and unknown fields. jsonschema's own messages dump Python reprs
+of whole subtrees; here each error becomes "expected X, found Y" on the
+field's own path, using the schema's ``errorMessage`` annotation where it has one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError  # type: ignore[import-untyped]
+
+from aegis.spec.problems import FieldIssue, describe_value
+from aegis.spec.suggest import closest_name, did_you_mean
+
+SCHEMA_RESOURCE = "slo_v1.json"
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+}
+
+
+@functools.cache
+def slo_schema() -> Mapping[str, Any]:
+    """The parsed schema. Cached: it is an immutable file shipped with the package."""
+    text = resources.files("aegis.spec").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(slo_schema())
+
+
+def schema_issues(document: object) -> list[FieldIssue]:
+    """Every schema violation in ``document``, not just the first."""
+    issues: list[FieldIssue] = []
+    for error in _validator().iter_errors(document):
+        issues.extend(_reworded(error))
+    return issues
+
+
+def _reworded(error: ValidationError) -> list[FieldIssue]:
+    path = tuple(error.absolute_path)
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    custom: str | None = schema.get("errorMessage")
+    keyword = error.validator
+    if keyword == "additionalProperties" and error.validator_value is False:
+        allowed = list(schema.get("properties", {}))
+        return [
+            FieldIssue((*path, name), _unknown_field(name, allowed))
+            for name in error.instance
+            # Non-string keys are reported by the loader's own key check.
+            if isinstance(name, str) and name not in allowed
+        ]
+    if keyword == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return [FieldIssue((*path, name), custom or "required field is missing") for name in missing]
+    if keyword == "not":
+        return [FieldIssue(path, custom or f"not allowed here, found {describe_value(error.instance)}")]
+    found = f", found {describe_value(error.instance)}"
+    if keyword == "enum":
+        options = [str(option) for option in error.validator_value]
+        expected = custom or "expected one of " + ", ".join(repr(o) for o in options)
+        return [FieldIssue(path, expected + found + did_you_mean(error.instance, options))]
+    return [FieldIssue(path, (custom or _expected(keyword, error.validator_value, error.message)) + found)]
+
+
+def _unknown_field(name: str, allowed: list[str]) -> str:
+    suggestion = closest_name(name, allowed)
+    if suggestion:
+        return f"unknown field {name!r}; did you mean {suggestion!r}?"
+    return f"unknown field {name!r}; expected one of: {', '.join(allowed)}"
+
+
+def _expected(keyword: str, value: Any, fallback: str) -> str:
+    """The 'expected ...' half of a message for validators without an errorMessage."""
+    if keyword == "type":
+        names = [str(n) for n in (value if isinstance(value, list) else [value])]
+        return "expected " + " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+    if keyword == "const":
+        return f"expected {value!r}"
+    comparisons = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+    if keyword in comparisons:
+        return f"expected a number {comparisons[keyword]} {value}"
+    if keyword == "minLength":
+        return "expected a non-empty string" if value == 1 else f"expected at least {value} characters"
+    if keyword == "maxLength":
+        return f"expected at most {value} characters"
+    if keyword == "minItems":
+        return f"expected at least {value} item(s)"
+    if keyword == "pattern":
+        return f"expected text matching {value}"
+    return fallback
