@@ -1,0 +1,103 @@
+"""The audit table: one row per evaluation, indexed for the audit API's filters.
+
+Scalars the API filters or sorts on are columns; the nested evidence (reasons,
+burn rates, rule outcomes) is JSON because it is only ever read back whole.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from aegis.spec.model import Decision
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware instant, stored as UTC on every backend.
+
+    PostgreSQL keeps it as ``timestamptz``. SQLite has no time type, so
+    SQLAlchemy writes fixed-width text (``2024-05-01 12:00:00.000000``); because
+    every value is converted to UTC first, text order is time order and the
+    indexes sort correctly. Naive datetimes are refused: their instant is unknown.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"audit timestamps must be timezone-aware, got naive {value.isoformat()}")
+        utc = value.astimezone(UTC)
+        # SQLite's DATETIME ignores tzinfo; drop it so nothing suggests otherwise.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+evaluations = Table(
+    "audit_evaluations",
+    metadata,
+    Column("id", String, primary_key=True),  # Evaluation.evaluation_id
+    Column("slo_id", String, nullable=False),
+    Column("service", String, nullable=False),
+    Column("environment", String, nullable=False),
+    Column("decision", String(5), nullable=False),
+    Column("evaluated_at", UTCDateTime(), nullable=False),  # Evaluation.timestamp
+    Column("ttl_seconds", Integer, nullable=False),
+    # All four are NULL when the evaluation had no SLI; sli_window_seconds is
+    # the marker (see _codec for why the values alone are not).
+    Column("sli_value", Double, nullable=True),
+    Column("sli_error_rate", Double, nullable=True),
+    Column("sli_budget_remaining", Double, nullable=True),
+    Column("sli_window_seconds", Integer, nullable=True),
+    Column("is_stale", Boolean, nullable=False),
+    Column("has_no_traffic", Boolean, nullable=False),
+    Column("has_missing_data", Boolean, nullable=False),
+    Column("has_too_few_data_points", Boolean, nullable=False),
+    Column("has_clamped_data", Boolean, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("burn_rates", JSON, nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("data_timestamp", UTCDateTime(), nullable=True),
+    CheckConstraint(
+        "decision IN ({})".format(", ".join(f"'{d.name}'" for d in Decision)),
+        name="ck_audit_evaluations_decision",
+    ),
+)
+
+# Every index ends in (evaluated_at, id), the keyset order, so a filtered,
+# newest-first page is one backwards index range scan with no sort.
+Index("ix_audit_slo_time", evaluations.c.slo_id, evaluations.c.evaluated_at, evaluations.c.id)
+Index(
+    "ix_audit_service_env_time",
+    evaluations.c.service,
+    evaluations.c.environment,
+    evaluations.c.evaluated_at,
+    evaluations.c.id,
+)
+Index("ix_audit_decision_time", evaluations.c.decision, evaluations.c.evaluated_at, evaluations.c.id)
+Index("ix_audit_time", evaluations.c.evaluated_at, evaluations.c.id)

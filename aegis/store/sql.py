@@ -1,0 +1,198 @@
+"""The audit log in SQL: one SQLAlchemy code path for SQLite and PostgreSQL.
+
+The engine is SQLAlchemy's synchronous one; each call runs in a worker thread
+(``asyncio.to_thread``) so the event loop never blocks on disk or network.
+SQLite allows one writer at a time, so writes from this process queue on a
+lock rather than race for the file lock; readers never wait, thanks to WAL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, create_engine, or_, select
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from aegis.engine.model import Evaluation
+from aegis.store import _sqlite
+from aegis.store._codec import evaluation_to_row, row_to_evaluation
+from aegis.store._paging import Cursor, decode_page_token, encode_page_token, filter_fingerprint
+from aegis.store._schema import evaluations, metadata
+from aegis.store.base import MAX_LIMIT, AuditPage, AuditQuery, InvalidQueryError
+
+_URL_EXAMPLES = "sqlite:///aegis.db or postgresql+psycopg://user:password@host:5432/dbname"
+
+
+class AuditStoreOpenError(RuntimeError):
+    """The audit database could not be opened or its tables created."""
+
+
+class SQLAuditStore:
+    """An AuditStore on any SQLAlchemy database; build it with ``open``/``from_url``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._closed = False
+        lock: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if engine.dialect.name == "sqlite":
+            lock = threading.Lock()
+        self._write_lock = lock
+        # An in-memory SQLite database is one shared connection: reads queue too.
+        self._read_lock: contextlib.AbstractContextManager[Any] = (
+            lock if _is_shared_connection(engine) else contextlib.nullcontext()
+        )
+
+    @classmethod
+    def open(cls, db: str) -> SQLAuditStore:
+        """What ``--db`` accepts: a database URL, or else a SQLite file path (``aegis.db``)."""
+        return cls.from_url(db) if "://" in db else cls.from_sqlite_path(db)
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLAuditStore:
+        """Connect and create the tables if missing. ``postgresql://`` means psycopg 3."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError as err:
+            raise AuditStoreOpenError(f"not a database URL; expected e.g. {_URL_EXAMPLES}") from err
+        return cls._from_parsed_url(parsed)
+
+    @classmethod
+    def from_sqlite_path(cls, path: str | os.PathLike[str]) -> SQLAuditStore:
+        """A SQLite file, created if missing (its directory must exist)."""
+        return cls._from_parsed_url(URL.create("sqlite", database=os.fspath(path)))
+
+    @classmethod
+    def _from_parsed_url(cls, url: URL) -> SQLAuditStore:
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        shown = url.render_as_string(hide_password=True)
+        try:
+            engine = _create_engine(url)
+        except (ArgumentError, ImportError) as err:
+            raise AuditStoreOpenError(f"cannot use audit database {shown}: {err}") from err
+        try:
+            metadata.create_all(engine)
+        except SQLAlchemyError as err:
+            engine.dispose()
+            raise AuditStoreOpenError(_open_failure(shown, url, err)) from err
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """For operations and tests (pragmas, EXPLAIN); the store's API does not need it."""
+        return self._engine
+
+    async def record(self, evaluation: Evaluation) -> None:
+        """Insert one row in its own transaction; durable once this returns.
+
+        Errors (a duplicate evaluation_id, a full disk, a lost connection) propagate.
+        """
+        self._check_open()
+        row = evaluation_to_row(evaluation)
+        await asyncio.to_thread(self._insert, row)
+
+    async def query(self, query: AuditQuery) -> AuditPage:
+        self._check_open()
+        _check_times(query)
+        fingerprint = filter_fingerprint(query)
+        # An empty token is what proto3 sends for "no token": the first page.
+        cursor = decode_page_token(query.page_token, fingerprint) if query.page_token else None
+        limit = min(max(query.limit, 1), MAX_LIMIT)
+        # One row more than asked says whether another page exists.
+        rows = await asyncio.to_thread(self._fetch, _page_statement(query, cursor, limit + 1))
+        records = tuple(row_to_evaluation(row._mapping) for row in rows[:limit])
+        token = None
+        if len(rows) > limit:
+            last = records[-1]
+            token = encode_page_token(Cursor(last.timestamp, last.evaluation_id), fingerprint)
+        return AuditPage(records=records, next_page_token=token)
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await asyncio.to_thread(self._engine.dispose)
+
+    def _insert(self, row: dict[str, Any]) -> None:
+        with self._write_lock, self._engine.begin() as connection:
+            connection.execute(evaluations.insert(), row)
+
+    def _fetch(self, statement: Select[Any]) -> Sequence[Row[Any]]:
+        with self._read_lock, self._engine.connect() as connection:
+            return connection.execute(statement).all()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the audit store is closed")
+
+
+def _page_statement(query: AuditQuery, cursor: Cursor | None, fetch: int) -> Select[Any]:
+    c = evaluations.c
+    conditions = []
+    if query.slo_id is not None:
+        conditions.append(c.slo_id == query.slo_id)
+    if query.service is not None:
+        conditions.append(c.service == query.service)
+    if query.environment is not None:
+        conditions.append(c.environment == query.environment)
+    if query.decision is not None:
+        conditions.append(c.decision == query.decision.name)
+    if query.start_time is not None:
+        conditions.append(c.evaluated_at >= query.start_time)
+    if query.end_time is not None:
+        conditions.append(c.evaluated_at < query.end_time)
+    if cursor is not None:
+        # (evaluated_at, id) < cursor, spelled so both backends use the
+        # index range on evaluated_at (SQLite does not for row values in all plans).
+        conditions.append(
+            and_(
+                c.evaluated_at <= cursor.timestamp,
+                or_(c.evaluated_at < cursor.timestamp, c.id < cursor.evaluation_id),
+            )
+        )
+    return select(evaluations).where(*conditions).order_by(c.evaluated_at.desc(), c.id.desc()).limit(fetch)
+
+
+def _check_times(query: AuditQuery) -> None:
+    for name in ("start_time", "end_time"):
+        moment = getattr(query, name)
+        if moment is not None and moment.utcoffset() is None:
+            raise InvalidQueryError(f"{name} must be timezone-aware, got {moment.isoformat()}")
+
+
+def _create_engine(url: URL) -> Engine:
+    # allow_nan=False: the codec never emits NaN/Infinity, and PostgreSQL would refuse them.
+    json_options: dict[str, Any] = {
+        "json_serializer": functools.partial(json.dumps, allow_nan=False, separators=(",", ":")),
+    }
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **json_options)
+    if _sqlite.is_memory_url(url):
+        # Each pooled connection would get its own empty database; share one.
+        engine = create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}, **json_options
+        )
+    else:
+        engine = create_engine(url, **json_options)
+    _sqlite.apply_pragmas(engine)
+    return engine
+
+
+def _is_shared_connection(engine: Engine) -> bool:
+    return isinstance(engine.pool, StaticPool)
+
+
+def _open_failure(shown: str, url: URL, err: SQLAlchemyError) -> str:
+    reason = str(getattr(err, "orig", None) or err).strip()
+    message = f"cannot open audit database {shown}: {reason}"
+    if url.get_backend_name() == "sqlite" and "unable to open" in reason:
+        message += " (does the directory exist, and is it writable?)"
+    return message

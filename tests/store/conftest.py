@@ -1,0 +1,43 @@
+"""Store fixtures: every behavioural test runs on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from aegis.store._schema import evaluations
+from aegis.store.sql import SQLAuditStore
+from tests._postgres import PostgresServer, create_database, postgres_bin_dir_or_skip, running_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with running_postgres(postgres_bin_dir_or_skip()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_store_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.url(create_database(postgres_server, "aegis_store_tests"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'audit.db'}"
+    url: str = request.getfixturevalue("postgres_store_url")
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[SQLAuditStore]:
+    opened = SQLAuditStore.from_url(store_url)
+    # The PostgreSQL database is shared by the session: start each test empty.
+    with opened.engine.begin() as connection:
+        connection.execute(evaluations.delete())
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
