@@ -1,0 +1,133 @@
+"""Domain objects to protobuf messages, and back for the few request fields.
+
+The only place besides the transcoder that touches pb2 types: the engine,
+scheduler and store work on frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from aegis.engine.model import Evaluation
+from aegis.scheduler import SLOState
+from aegis.spec.model import SLO, Decision, SLIType
+from aegis.v1 import evaluation_pb2, slo_pb2
+
+_DECISION_TO_PB: dict[Decision, evaluation_pb2.Decision] = {
+    Decision.ALLOW: evaluation_pb2.ALLOW,
+    Decision.WARN: evaluation_pb2.WARN,
+    Decision.BLOCK: evaluation_pb2.BLOCK,
+}
+_PB_TO_DECISION: dict[int, Decision] = {value: key for key, value in _DECISION_TO_PB.items()}
+
+
+def decision_to_pb(decision: Decision) -> evaluation_pb2.Decision:
+    return _DECISION_TO_PB[decision]
+
+
+def decision_from_pb(value: int) -> Decision | None:
+    """None for DECISION_UNSPECIFIED; KeyError for a number the contract does not define."""
+    if value == evaluation_pb2.DECISION_UNSPECIFIED:
+        return None
+    return _PB_TO_DECISION[value]
+
+
+def timestamp_to_pb(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment.astimezone(UTC))
+    return stamp
+
+
+def timestamp_from_pb(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def evaluation_to_pb(evaluation: Evaluation) -> evaluation_pb2.Evaluation:
+    message = evaluation_pb2.Evaluation(
+        evaluation_id=evaluation.evaluation_id,
+        slo_id=evaluation.slo_id,
+        service=evaluation.service,
+        environment=evaluation.environment,
+        decision=decision_to_pb(evaluation.decision),
+        timestamp=timestamp_to_pb(evaluation.timestamp),
+        ttl=evaluation.ttl_seconds,
+        reasons=list(evaluation.reasons),
+        is_stale=evaluation.is_stale,
+        has_no_traffic=evaluation.has_no_traffic,
+        has_missing_data=evaluation.has_missing_data,
+        has_too_few_data_points=evaluation.has_too_few_data_points,
+        has_clamped_data=evaluation.has_clamped_data,
+    )
+    if evaluation.sli is not None:
+        message.sli.CopyFrom(
+            evaluation_pb2.SLISummary(
+                value=evaluation.sli.value,
+                error_rate=evaluation.sli.error_rate,
+                budget_remaining=evaluation.sli.budget_remaining,
+                window=evaluation.sli.window.text,
+            )
+        )
+    for window, burn in evaluation.burn_rates.items():
+        message.burn_rates[window].CopyFrom(
+            evaluation_pb2.WindowBurnRate(burn_rate=burn.burn_rate, threshold=burn.threshold)
+        )
+    for rule in evaluation.rules:
+        message.rules.append(
+            evaluation_pb2.RuleResult(
+                name=rule.name,
+                short_window=rule.short_window.text,
+                long_window=rule.long_window.text,
+                short_burn_rate=rule.short_burn_rate,
+                long_burn_rate=rule.long_burn_rate,
+                threshold=rule.threshold,
+                action=decision_to_pb(rule.action),
+                fired=rule.fired,
+                evaluated=rule.evaluated,
+            )
+        )
+    if evaluation.data_timestamp is not None:
+        message.data_timestamp.CopyFrom(timestamp_to_pb(evaluation.data_timestamp))
+    return message
+
+
+_SLI_TYPE_TEXT = {SLIType.AVAILABILITY: "availability", SLIType.LATENCY: "latency", SLIType.RATIO: "ratio"}
+
+
+def slo_to_pb(slo: SLO, state: SLOState) -> slo_pb2.SLO:
+    message = slo_pb2.SLO(
+        id=slo.id,
+        name=slo.name,
+        service=slo.service,
+        environment=slo.environment,
+        description=slo.description,
+        objective=slo.objective,
+        window=slo.window.text,
+        sli=slo_pb2.SLI(
+            type=_SLI_TYPE_TEXT[slo.sli.type],
+            good_query=slo.sli.good_query,
+            total_query=slo.sli.total_query,
+            threshold_ms=slo.sli.threshold_ms or 0.0,
+        ),
+        burn_rate_rules=[
+            slo_pb2.BurnRateRule(
+                name=rule.name,
+                short_window=rule.short_window.text,
+                long_window=rule.long_window.text,
+                threshold=rule.threshold,
+                action=decision_to_pb(rule.action),
+            )
+            for rule in slo.burn_rate_rules
+        ],
+        evaluation_interval=slo.evaluation_interval.text,
+        staleness_limit=slo.staleness_limit.text,
+        min_data_points=slo.min_data_points,
+        labels=dict(slo.labels),
+        source_file=slo.source_file,
+    )
+    if state.latest is not None:
+        message.status.last_decision = decision_to_pb(state.latest.decision)
+        message.status.last_evaluated_at.CopyFrom(timestamp_to_pb(state.latest.timestamp))
+    message.status.last_error = state.last_error or ""
+    return message

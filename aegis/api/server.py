@@ -1,0 +1,205 @@
+"""Both surfaces in one process and one event loop: grpc.aio and Starlette on uvicorn.
+
+gRPC carries GateService, SLOService and AuditService plus the standard health
+protocol and server reflection (so ``grpcurl`` works without proto files). The
+REST app is transcoded from the same servicers, so both surfaces give the same
+answer by construction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Sequence
+
+import grpc
+import uvicorn
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
+from aegis.api.transcoder import ServiceBinding, build_rest_app
+from aegis.app import Application
+from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc, slo_pb2, slo_pb2_grpc
+
+_SERVICE_NAMES = (
+    gate_pb2.DESCRIPTOR.services_by_name["GateService"].full_name,
+    slo_pb2.DESCRIPTOR.services_by_name["SLOService"].full_name,
+    audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+)
+
+
+def build_bindings(app: Application) -> list[ServiceBinding]:
+    return [
+        ServiceBinding(gate_pb2.DESCRIPTOR.services_by_name["GateService"], GateServicer(app.scheduler)),
+        ServiceBinding(slo_pb2.DESCRIPTOR.services_by_name["SLOService"], SLOServicer(app.scheduler)),
+        ServiceBinding(
+            audit_pb2.DESCRIPTOR.services_by_name["AuditService"], AuditServicer(app.store, app.logger)
+        ),
+    ]
+
+
+def probe_routes(app: Application) -> list[BaseRoute]:
+    """Liveness, readiness and the server's own metrics, beside the transcoded API."""
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        readiness = app.readiness()
+        body = {"ready": readiness.ready, "reasons": readiness.reasons}
+        return JSONResponse(body, status_code=200 if readiness.ready else 503)
+
+    async def metrics(_: Request) -> Response:
+        return Response(app.telemetry.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+
+
+def build_rest(app: Application, bindings: Sequence[ServiceBinding]) -> Starlette:
+    return build_rest_app(bindings, routes=probe_routes(app), logger=app.logger)
+
+
+class Server:
+    """Starts and stops the gRPC and REST listeners around one Application."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self._bindings = build_bindings(app)
+        self._grpc: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self._uvicorn: uvicorn.Server | None = None
+        self._uvicorn_task: asyncio.Task[None] | None = None
+        self._readiness_task: asyncio.Task[None] | None = None
+        self.grpc_port = 0
+        self.http_port = 0
+
+    async def start(self) -> None:
+        settings = self.app.settings
+        await self.app.start()
+        self._grpc = grpc.aio.server()
+        # The generated registration helpers are untyped (grpc's codegen emits no annotations).
+        gate_pb2_grpc.add_GateServiceServicer_to_server(self._bindings[0].servicer, self._grpc)  # type: ignore[no-untyped-call]
+        slo_pb2_grpc.add_SLOServiceServicer_to_server(self._bindings[1].servicer, self._grpc)  # type: ignore[no-untyped-call]
+        audit_pb2_grpc.add_AuditServiceServicer_to_server(self._bindings[2].servicer, self._grpc)  # type: ignore[no-untyped-call]
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._grpc)
+        reflection.enable_server_reflection(
+            (
+                *_SERVICE_NAMES,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            self._grpc,
+        )
+        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.grpc_port = self._grpc.add_insecure_port(f"{_grpc_host(settings.host)}:{settings.grpc_port}")
+        if self.grpc_port == 0:
+            raise OSError(f"cannot listen for gRPC on {settings.host}:{settings.grpc_port}")
+        await self._grpc.start()
+
+        sock = _bind(settings.host, settings.port)
+        self.http_port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            build_rest(self.app, self._bindings),
+            log_level=settings.log_level.lower(),
+            lifespan="off",
+            access_log=False,
+        )
+        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn_task = asyncio.create_task(self._uvicorn.serve(sockets=[sock]), name="rest")
+        while not self._uvicorn.started:
+            if self._uvicorn_task.done():
+                self._uvicorn_task.result()
+                raise OSError("the REST server stopped during start-up")
+            await asyncio.sleep(0.01)
+        self._readiness_task = asyncio.create_task(self._track_readiness(), name="health")
+        self.app.logger.info(
+            "serving gRPC on %s:%d and REST on http://%s:%d",
+            settings.host,
+            self.grpc_port,
+            settings.host,
+            self.http_port,
+        )
+
+    async def wait(self) -> None:
+        """Until the REST server stops (uvicorn handles SIGINT/SIGTERM)."""
+        if self._uvicorn_task is not None:
+            await self._uvicorn_task
+
+    async def stop(self, grace: float = 5.0) -> None:
+        if self._readiness_task is not None:
+            self._readiness_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._readiness_task
+        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        if self._uvicorn is not None and self._uvicorn_task is not None:
+            self._uvicorn.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._uvicorn_task
+        if self._grpc is not None:
+            await self._grpc.stop(grace)
+        await self.app.stop()
+
+    async def _track_readiness(self) -> None:
+        """Mirror /readyz into the gRPC health status, so both probes agree."""
+        serving = None
+        while True:
+            ready = self.app.readiness().ready
+            if ready != serving:
+                serving = ready
+                await self._set_health(
+                    health_pb2.HealthCheckResponse.SERVING
+                    if ready
+                    else health_pb2.HealthCheckResponse.NOT_SERVING
+                )
+            await asyncio.sleep(0.2)
+
+    async def _set_health(self, status: int) -> None:
+        for name in ("", *_SERVICE_NAMES):
+            await self._health.set(name, status)
+
+
+def _grpc_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+async def run(app: Application, logger: logging.Logger) -> None:
+    """Serve until SIGINT or SIGTERM, then stop gracefully (in-flight RPCs, queued audit writes)."""
+    server = Server(app)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # uvicorn captures these signals while it serves and re-raises them when it is done; with our
+    # handlers installed first, the re-raised signal lands here instead of killing the process
+    # before the audit queue is flushed.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await server.start()
+        waiter = asyncio.create_task(stop.wait())
+        serving = asyncio.ensure_future(server.wait())
+        await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        logger.info("shutting down")
+    finally:
+        await server.stop()

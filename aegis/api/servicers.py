@@ -1,0 +1,172 @@
+"""Thin gRPC servicers: validate, ask the scheduler or the store, convert at the edge.
+
+They know nothing of Prometheus or SQL, and fail only through
+``context.abort`` so that the REST transcoder, which calls these very methods,
+maps the same failures to the same HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import grpc
+
+from aegis.api.convert import (
+    decision_from_pb,
+    decision_to_pb,
+    evaluation_to_pb,
+    slo_to_pb,
+    timestamp_from_pb,
+    timestamp_to_pb,
+)
+from aegis.scheduler import Scheduler
+from aegis.spec.model import Decision
+from aegis.store.base import DEFAULT_LIMIT, MAX_LIMIT, AuditQuery, AuditStore, InvalidQueryError
+from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc, slo_pb2, slo_pb2_grpc
+
+# grpc.aio's ServicerContext is generic and untyped at runtime; servicers only call abort().
+Context = Any
+
+
+async def _abort(context: Context, code: grpc.StatusCode, message: str) -> NoReturn:
+    await context.abort(code, message)
+    raise AssertionError("context.abort returned")  # pragma: no cover - abort always raises
+
+
+def _unknown_slo_message(slo_id: str, known: list[str]) -> str:
+    hint = f"; known SLOs: {', '.join(known)}" if len(known) <= 20 else ""
+    return f"no SLO with id {slo_id!r}{hint}"
+
+
+class GateServicer(gate_pb2_grpc.GateServiceServicer):
+    def __init__(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+
+    async def Decide(self, request: gate_pb2.DecideRequest, context: Context) -> gate_pb2.DecideResponse:
+        slo_id = request.slo_id.strip()
+        if not slo_id:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "sloID is required")
+        slos = self._scheduler.slos
+        if slo_id not in slos:
+            await _abort(context, grpc.StatusCode.NOT_FOUND, _unknown_slo_message(slo_id, sorted(slos)))
+        if request.force_fresh:
+            evaluation = await self._scheduler.evaluate_now(slo_id)
+        else:
+            evaluation = await self._scheduler.current(slo_id)
+        return gate_pb2.DecideResponse(evaluation=evaluation_to_pb(evaluation))
+
+    async def GetServiceState(
+        self, request: gate_pb2.GetServiceStateRequest, context: Context
+    ) -> gate_pb2.GetServiceStateResponse:
+        if not request.service or not request.environment:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "service and environment are required")
+        members = sorted(
+            slo_id
+            for slo_id, slo in self._scheduler.slos.items()
+            if slo.service == request.service and slo.environment == request.environment
+        )
+        if not members:
+            await _abort(
+                context,
+                grpc.StatusCode.NOT_FOUND,
+                f"no SLO for service {request.service!r} in environment {request.environment!r}",
+            )
+        decisions: list[Decision] = []
+        reasons: list[str] = []
+        response = gate_pb2.GetServiceStateResponse(
+            service=request.service,
+            environment=request.environment,
+            timestamp=timestamp_to_pb(datetime.now(UTC)),
+        )
+        for slo_id in members:
+            latest = self._scheduler.latest(slo_id)
+            if latest is None:
+                decisions.append(Decision.WARN)
+                reasons.append(f"{slo_id}: not evaluated yet")
+                continue
+            decisions.append(latest.decision)
+            response.evaluations.append(evaluation_to_pb(latest))
+            if latest.decision is not Decision.ALLOW:
+                reasons.append(f"{slo_id}: {latest.decision.name}: {'; '.join(latest.reasons)}")
+        overall = Decision.worst(decisions)
+        response.decision = decision_to_pb(overall)
+        response.reasons.extend(reasons or ["all burn rate checks passed"])
+        return response
+
+
+class SLOServicer(slo_pb2_grpc.SLOServiceServicer):
+    def __init__(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+
+    async def ListSLOs(self, request: slo_pb2.ListSLOsRequest, context: Context) -> slo_pb2.ListSLOsResponse:
+        slos = self._scheduler.slos
+        return slo_pb2.ListSLOsResponse(
+            slos=[slo_to_pb(slos[slo_id], self._scheduler.state(slo_id)) for slo_id in sorted(slos)]
+        )
+
+    async def GetSLO(self, request: slo_pb2.GetSLORequest, context: Context) -> slo_pb2.GetSLOResponse:
+        if not request.id:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "id is required")
+        slos = self._scheduler.slos
+        slo = slos.get(request.id)
+        if slo is None:
+            await _abort(context, grpc.StatusCode.NOT_FOUND, _unknown_slo_message(request.id, sorted(slos)))
+        return slo_pb2.GetSLOResponse(slo=slo_to_pb(slo, self._scheduler.state(slo.id)))
+
+
+class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
+    def __init__(self, store: AuditStore, logger: logging.Logger | None = None) -> None:
+        self._store = store
+        self._logger = logger or logging.getLogger(__name__)
+
+    async def ListAuditRecords(
+        self, request: audit_pb2.ListAuditRecordsRequest, context: Context
+    ) -> audit_pb2.ListAuditRecordsResponse:
+        query = await self._query(request, context)
+        try:
+            page = await self._store.query(query)
+        except InvalidQueryError as err:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        except Exception:
+            self._logger.exception("audit query failed")
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, "the audit store is unavailable; try again")
+        return audit_pb2.ListAuditRecordsResponse(
+            records=[evaluation_to_pb(record) for record in page.records],
+            next_page_token=page.next_page_token or "",
+        )
+
+    async def _query(self, request: audit_pb2.ListAuditRecordsRequest, context: Context) -> AuditQuery:
+        if request.limit < 0:
+            await _abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"limit must be between 0 and {MAX_LIMIT}, got {request.limit}",
+            )
+        try:
+            decision = decision_from_pb(request.decision)
+        except KeyError:
+            await _abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"decision must be ALLOW, WARN or BLOCK, got {request.decision}",
+            )
+        start = timestamp_from_pb(request.start_time) if request.HasField("start_time") else None
+        end = timestamp_from_pb(request.end_time) if request.HasField("end_time") else None
+        if start is not None and end is not None and start >= end:
+            await _abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"startTime ({start.isoformat()}) must be before endTime ({end.isoformat()})",
+            )
+        return AuditQuery(
+            slo_id=request.slo_id or None,
+            service=request.service or None,
+            environment=request.environment or None,
+            decision=decision,
+            start_time=start,
+            end_time=end,
+            limit=min(request.limit or DEFAULT_LIMIT, MAX_LIMIT),
+            page_token=request.page_token or None,
+        )
