@@ -1,0 +1,116 @@
+"""The composition root: builds every component once and wires them together.
+
+Nothing else constructs adapters, stores or schedulers, so tests can build an
+Application with their own settings (ports 0, temp files) and get exactly what
+production runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aegis.config import Settings
+from aegis.metrics.base import MetricsAdapter
+from aegis.metrics.synthetic import SyntheticAdapter
+from aegis.scheduler import Scheduler
+from aegis.spec.loader import LoadResult, SpecProblem, load_directory
+from aegis.store.base import AuditStore
+from aegis.store.sql import AuditStoreOpenError, SQLAuditStore
+from aegis.store.writer import AuditWriter
+from aegis.telemetry import Telemetry
+
+
+class ConfigurationError(Exception):
+    """Settings that cannot start a server; the message is one line for the operator."""
+
+
+@dataclass
+class Readiness:
+    ready: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+class Application:
+    def __init__(self, settings: Settings, *, logger: logging.Logger | None = None) -> None:
+        self.settings = settings
+        self.logger = logger or logging.getLogger("aegis")
+        self.telemetry = Telemetry()
+        # Adapter and store first: a bad setting there is reported before anything is logged.
+        self.adapter: MetricsAdapter = _build_adapter(settings, self.telemetry, self.logger)
+        self.store: AuditStore = _open_store(settings)
+        self.spec: LoadResult = _load_specs(settings, self.logger)
+        self.audit = AuditWriter(self.store, self.telemetry, logger=self.logger)
+        self.scheduler = Scheduler(
+            self.spec.slos,
+            self.adapter,
+            self.audit,
+            telemetry=self.telemetry,
+            evaluation_timeout=settings.evaluation_timeout,
+            logger=self.logger,
+        )
+
+    @property
+    def spec_problems(self) -> tuple[SpecProblem, ...]:
+        return self.spec.problems
+
+    async def start(self) -> None:
+        self.audit.start()
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        await self.audit.stop()
+        await self.adapter.aclose()
+        await self.store.aclose()
+
+    def readiness(self) -> Readiness:
+        reasons = [f"SLO file problem: {problem}" for problem in self.spec.problems]
+        if not self.spec.slos:
+            return Readiness(False, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
+        pending = self.scheduler.not_yet_evaluated()
+        if pending:
+            return Readiness(False, [f"not evaluated yet: {', '.join(pending)}", *reasons])
+        return Readiness(True, reasons)
+
+
+def _load_specs(settings: Settings, logger: logging.Logger) -> LoadResult:
+    from aegis.spec.loader import SpecDirectoryError
+
+    try:
+        result = load_directory(settings.slo_dir)
+    except SpecDirectoryError as err:
+        raise ConfigurationError(str(err)) from err
+    for problem in result.problems:
+        logger.error("SLO file problem: %s", problem)
+    logger.info("loaded %d SLO(s) from %s", len(result.slos), settings.slo_dir)
+    return result
+
+
+def _build_adapter(settings: Settings, telemetry: Telemetry, logger: logging.Logger) -> MetricsAdapter:
+    if settings.adapter == "synthetic":
+        from aegis.metrics.synthetic import FixtureError
+
+        try:
+            return SyntheticAdapter.from_directory(settings.synthetic_fixtures, logger)
+        except FixtureError as err:
+            raise ConfigurationError(str(err)) from err
+    if settings.adapter == "prometheus":
+        from aegis.metrics.prometheus import PrometheusAdapter
+        from aegis.metrics.prometheus_config import PrometheusConfig
+
+        try:
+            config = PrometheusConfig.from_options(settings.prometheus_url, settings.prometheus_options)
+        except ValueError as err:
+            raise ConfigurationError(str(err)) from err
+        logger.info("reading metrics from Prometheus at %s", config.redacted_url)
+        return PrometheusAdapter(config, recorder=telemetry, logger=logger)
+    raise ConfigurationError(f"unknown adapter {settings.adapter!r}; expected synthetic or prometheus")
+
+
+def _open_store(settings: Settings) -> AuditStore:
+    try:
+        return SQLAuditStore.from_url(settings.db_url) if settings.db_url else SQLAuditStore.open(settings.db)
+    except AuditStoreOpenError as err:
+        # The message already names the database, with any password hidden.
+        raise ConfigurationError(str(err)) from err

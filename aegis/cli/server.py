@@ -1,0 +1,198 @@
+"""``aegis-server``: flags and environment variables -> Settings -> a running server.
+
+Every flag has an environment variable; a flag wins over its variable. Bad
+configuration is one clear line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from aegis.config import Settings
+
+EXIT_CONFIG = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_CONFIG, f"aegis-server: error: {message}\n")
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"aegis-server: error: {name} must be an integer, got {raw!r}") from None
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"aegis-server: error: {name} must be a number, got {raw!r}") from None
+
+
+def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = _Parser(prog="aegis-server", description="AegisSLO release gate: gRPC and REST server.")
+    add = parser.add_argument
+    add("--host", default=env.get("HOST", "0.0.0.0"), help="address to listen on (HOST; default 0.0.0.0)")
+    add("--port", type=int, default=_env_int(env, "PORT", 8080), help="REST port (PORT; default 8080)")
+    add(
+        "--grpc-port",
+        type=int,
+        default=_env_int(env, "GRPC_PORT", 50051),
+        help="gRPC port (GRPC_PORT; default 50051)",
+    )
+    add(
+        "--slo-dir",
+        default=env.get("SLO_DIR", "fixtures/slo/valid"),
+        help="directory of SLO YAML files (SLO_DIR; default fixtures/slo/valid)",
+    )
+    add(
+        "--adapter",
+        choices=("synthetic", "prometheus"),
+        default=env.get("ADAPTER_TYPE", "synthetic"),
+        help="metrics source (ADAPTER_TYPE; default synthetic)",
+    )
+    add(
+        "--synthetic-fixtures",
+        default=env.get("SYNTHETIC_FIXTURES", "fixtures/metrics"),
+        help="directory of synthetic JSON fixtures (SYNTHETIC_FIXTURES; default fixtures/metrics)",
+    )
+    add("--db", default=env.get("DB_PATH", "aegis.db"), help="SQLite audit file (DB_PATH; default aegis.db)")
+    add(
+        "--db-url",
+        default=env.get("DATABASE_URL") or None,
+        help="SQLAlchemy URL of the audit store, e.g. postgresql+psycopg://... (DATABASE_URL); beats --db",
+    )
+    add(
+        "--log-level",
+        default=env.get("LOG_LEVEL", "INFO"),
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log level (LOG_LEVEL; default INFO)",
+    )
+    prom = parser.add_argument_group("Prometheus adapter")
+    prom.add_argument(
+        "--prometheus-url",
+        default=env.get("PROMETHEUS_URL") or None,
+        help="base URL of the Prometheus HTTP API (PROMETHEUS_URL)",
+    )
+    prom.add_argument(
+        "--prometheus-header",
+        action="append",
+        default=None,
+        metavar="'NAME: VALUE'",
+        help="extra header on every request, repeatable (PROMETHEUS_HEADERS, one per line)",
+    )
+    prom.add_argument(
+        "--prometheus-max-concurrency",
+        type=int,
+        default=_env_int(env, "PROMETHEUS_MAX_CONCURRENCY", 10),
+        help="queries in flight at once (PROMETHEUS_MAX_CONCURRENCY; default 10)",
+    )
+    prom.add_argument(
+        "--prometheus-timeout",
+        type=float,
+        default=_env_float(env, "PROMETHEUS_TIMEOUT", 10.0),
+        help="per-query timeout in seconds (PROMETHEUS_TIMEOUT; default 10)",
+    )
+    prom.add_argument(
+        "--prometheus-bearer-token-file",
+        default=env.get("PROMETHEUS_BEARER_TOKEN_FILE"),
+        help="file holding a bearer token (PROMETHEUS_BEARER_TOKEN_FILE)",
+    )
+    prom.add_argument(
+        "--prometheus-basic-auth-user",
+        default=env.get("PROMETHEUS_BASIC_AUTH_USER"),
+        help="basic auth user (PROMETHEUS_BASIC_AUTH_USER)",
+    )
+    prom.add_argument(
+        "--prometheus-basic-auth-password-file",
+        default=env.get("PROMETHEUS_BASIC_AUTH_PASSWORD_FILE"),
+        help="file holding the basic auth password (PROMETHEUS_BASIC_AUTH_PASSWORD_FILE)",
+    )
+    prom.add_argument(
+        "--prometheus-ca-file",
+        default=env.get("PROMETHEUS_CA_FILE"),
+        help="CA bundle to verify the Prometheus TLS certificate (PROMETHEUS_CA_FILE)",
+    )
+    return parser
+
+
+def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settings:
+    args = build_parser(env).parse_args(argv)
+    headers = args.prometheus_header
+    if headers is None:
+        headers = [line for line in env.get("PROMETHEUS_HEADERS", "").splitlines() if line.strip()]
+    for name in ("port", "grpc_port"):
+        value = getattr(args, name)
+        if not 0 <= value <= 65535:
+            raise SystemExit(f"aegis-server: error: --{name.replace('_', '-')} must be 0..65535, got {value}")
+    if args.adapter == "prometheus" and not args.prometheus_url:
+        raise SystemExit(
+            "aegis-server: error: --adapter prometheus needs --prometheus-url (or PROMETHEUS_URL)"
+        )
+    return Settings(
+        host=args.host,
+        port=args.port,
+        grpc_port=args.grpc_port,
+        slo_dir=args.slo_dir,
+        adapter=args.adapter,
+        synthetic_fixtures=args.synthetic_fixtures,
+        prometheus_url=args.prometheus_url,
+        prometheus_options={
+            "headers": tuple(headers),
+            "max_concurrency": args.prometheus_max_concurrency,
+            "timeout": args.prometheus_timeout,
+            "bearer_token_file": args.prometheus_bearer_token_file,
+            "basic_auth_user": args.prometheus_basic_auth_user,
+            "basic_auth_password_file": args.prometheus_basic_auth_password_file,
+            "ca_file": args.prometheus_ca_file,
+        },
+        db=args.db,
+        db_url=args.db_url,
+        log_level=args.log_level,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings = parse_settings(argv, os.environ)
+    except SystemExit as exit_:
+        if isinstance(exit_.code, str):
+            print(exit_.code, file=sys.stderr)
+            return EXIT_CONFIG
+        return int(exit_.code or 0)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logger = logging.getLogger("aegis")
+    from aegis.api.server import run
+    from aegis.app import Application, ConfigurationError
+
+    try:
+        app = Application(settings, logger=logger)
+    except ConfigurationError as err:
+        print(f"aegis-server: error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        asyncio.run(run(app, logger))
+    except OSError as err:
+        print(f"aegis-server: error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
