@@ -1,0 +1,79 @@
+"""The server keeps serving when its inputs or its audit store go wrong."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import FIXTURES, default_settings, start_live, stop_live
+
+
+async def test_server_loads_good_slo_files_and_reports_bad_ones(tmp_path: Path) -> None:
+    slo_dir = tmp_path / "slos"
+    slo_dir.mkdir()
+    shutil.copy(FIXTURES / "slo" / "valid" / "api-availability.yaml", slo_dir)
+    shutil.copy(FIXTURES / "slo" / "invalid" / "unknown-field.yaml", slo_dir)
+    (slo_dir / "broken.yaml").write_text("spec: [unclosed\n")
+    live = await start_live(default_settings(tmp_path, slo_dir=str(slo_dir)))
+    try:
+        ready = await live.rest.get("/readyz")
+        slos = (await live.rest.get("/v1/slo")).json()["slos"]
+        decision = await live.rest.post("/v1/gate/decision", json={"sloID": "api-availability"})
+    finally:
+        await stop_live(live)
+    assert ready.status_code == 200
+    reasons = ready.json()["reasons"]
+    assert any("unknown-field.yaml" in r and "treshold" in r for r in reasons), reasons
+    assert any("broken.yaml" in r and "invalid YAML" in r for r in reasons), reasons
+    assert [slo["id"] for slo in slos] == ["api-availability"]
+    assert decision.json()["decision"] == "ALLOW"
+
+
+async def test_server_with_no_valid_slo_is_not_ready_and_says_why(tmp_path: Path) -> None:
+    slo_dir = tmp_path / "slos"
+    slo_dir.mkdir()
+    shutil.copy(FIXTURES / "slo" / "invalid" / "wrong-kind.yaml", slo_dir)
+    from aegis.api.server import Server
+    from aegis.app import Application
+
+    server = Server(Application(default_settings(tmp_path, slo_dir=str(slo_dir))))
+    await server.start()
+    try:
+        import httpx
+
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as rest:
+            ready = await rest.get("/readyz")
+            live = await rest.get("/healthz")
+    finally:
+        await server.stop(grace=0.1)
+    assert live.status_code == 200
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["ready"] is False
+    assert body["reasons"][0].startswith("no SLO loaded from")
+    assert any("wrong-kind.yaml" in r for r in body["reasons"])
+
+
+async def test_failing_audit_writes_never_change_or_block_decisions(tmp_path: Path) -> None:
+    live = await start_live(default_settings(tmp_path))
+    try:
+        before = (await live.rest.post("/v1/gate/decision", json={"sloID": "checkout-fast-burn"})).json()
+        # Break the real database under the running server: every later write fails.
+        with sqlite3.connect(tmp_path / "audit.db") as db:
+            db.execute("DROP TABLE audit_evaluations")
+        after = await live.rest.post(
+            "/v1/gate/decision", json={"sloID": "checkout-fast-burn", "forceFresh": True}
+        )
+        await live.app.audit.flush()
+        metrics = (await live.rest.get("/metrics")).text
+        audit = await live.rest.get("/v1/audit")
+    finally:
+        await stop_live(live)
+    assert after.status_code == 200
+    assert after.json()["decision"] == before["decision"] == "BLOCK"
+    assert after.json()["evaluationID"] != before["evaluationID"]
+    failures = [line for line in metrics.splitlines() if line.startswith("aegis_audit_write_failures_total")]
+    assert failures and float(failures[0].split()[-1]) >= 1
+    assert audit.status_code == 503, "a broken store is UNAVAILABLE, not a crash"
+    assert audit.json()["code"] == 14
