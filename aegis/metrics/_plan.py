@@ -1,0 +1,142 @@
+"""What to ask Prometheus for one SLO: every number the measurement needs, as few requests as possible.
+
+An SLO with windows 5m, 30m, 1h, 6h and 30d needs ten SLI numbers (good and
+total per window) plus evidence about the data behind them. Asked one by one
+that is ten or more HTTP requests; here it is two:
+
+* one instant query that ``or``-s every part together, each part reduced to a
+  single label-less sample and tagged with an ``aegis_part`` label::
+
+      label_replace(sum(<good query, 5m>), "aegis_part", "good:5m", "", "")
+      or label_replace(sum(<total query, 5m>), "aegis_part", "total:5m", "", "") or ...
+
+  The parts are the good/total values per window, the raw sample count per
+  window (``max(count_over_time(<selector>[w]))``: samples of the best-covered
+  series) and the newest raw sample (``max(timestamp(<selector>))``);
+* one subquery, the *timeline*: the newest raw sample time at every step over
+  the recent past, from which data age and collection gaps are read.
+
+Both are plain instant queries at the evaluation time, so identical SLOs share
+them. A part that cannot be combined (its query returns a range vector, say)
+is asked on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import promql_parser as pp
+
+from aegis.metrics import _promql
+from aegis.spec.durations import Window
+from aegis.spec.model import SLO, SLIType
+
+PART_LABEL = "aegis_part"
+_SELECTOR_LABEL = "aegis_selector"
+
+
+@dataclass(frozen=True)
+class Part:
+    key: str
+    # "good" / "total" (SLI values) or "points" / "newest" (evidence).
+    role: str
+    window: Window | None
+    # The part on its own, exactly as the user wrote it for good/total.
+    query: str
+    # The part reduced to at most one label-less sample; None when it cannot be.
+    as_sample: str | None
+
+    @property
+    def field(self) -> str:
+        return {"good": "goodQuery", "total": "totalQuery"}.get(self.role, self.role)
+
+
+@dataclass(frozen=True)
+class Plan:
+    parts: tuple[Part, ...]
+    # Subquery over ``timeline_range`` seconds; None when the queries' selectors are unknown.
+    timeline: str | None
+    timeline_range: int
+    # Windows that get data points and gaps (no longer than the timeline).
+    evidence_windows: tuple[Window, ...]
+
+
+def build_plan(
+    slo: SLO,
+    windows: Sequence[Window],
+    *,
+    max_range: int,
+    max_points: int,
+    min_step: int,
+) -> Plan:
+    """Raises TemplateError when a query template cannot be filled in."""
+    threshold = None
+    if slo.sli.type is SLIType.LATENCY and slo.sli.threshold_ms is not None:
+        threshold = _promql.format_threshold(slo.sli.threshold_ms)
+    parts: list[Part] = []
+    found: list[str] = []
+    for window in windows:
+        for role, template in (("good", slo.sli.good_query), ("total", slo.sli.total_query)):
+            try:
+                query = _promql.render(template, window=window.text, threshold=threshold)
+            except _promql.TemplateError as err:
+                field = "goodQuery" if role == "good" else "totalQuery"
+                raise _promql.TemplateError(f"{field}: {err}") from err
+            expr = _promql.parse(query)
+            if expr is not None:
+                found.extend(s for s in _promql.selectors(expr) if s not in found)
+            parts.append(Part(f"{role}:{window.text}", role, window, query, _as_sample(query, expr)))
+    timeline_range = _timeline_range(slo, windows, max_range)
+    evidence_windows = tuple(w for w in windows if w.seconds <= timeline_range)
+    if not found:
+        return Plan(tuple(parts), None, timeline_range, ())
+    stamps = _union(f"timestamp({s})" for s in found)
+    for window in evidence_windows:
+        counts = _union(f"count_over_time({s}[{window.text}])" for s in found)
+        query = f"max({counts})"
+        parts.append(Part(f"points:{window.text}", "points", window, query, query))
+    newest = f"max({stamps})"
+    parts.append(Part("newest", "newest", None, newest, newest))
+    step = max(min_step, math.ceil(timeline_range / max_points))
+    timeline = f"({newest})[{Window(timeline_range).text}:{Window(step).text}]"
+    return Plan(tuple(parts), timeline, timeline_range, evidence_windows)
+
+
+def combine(parts: Sequence[Part]) -> str:
+    """One query answering every combinable part, each as a sample labelled with its key."""
+    return " or ".join(
+        f'label_replace({p.as_sample}, "{PART_LABEL}", "{p.key}", "", "")' for p in parts if p.as_sample
+    )
+
+
+def _as_sample(query: str, expr: pp.Expr | None) -> str | None:
+    """``sum(q)`` for a vector (several series are summed), ``vector(q)`` for a scalar.
+
+    A query the parser does not understand is assumed to be a vector; if that is
+    wrong the server rejects the combined query and each part is asked alone.
+    """
+    kind = _promql.value_type(expr) if expr is not None else "vector"
+    if kind == "scalar":
+        return f"vector({query})"
+    if kind == "vector":
+        return f"sum({query})"
+    return None
+
+
+def _union(expressions: Iterable[str]) -> str:
+    """``a or b`` with each side tagged, so equal label sets from different selectors all survive."""
+    items = list(expressions)
+    if len(items) == 1:
+        return items[0]
+    return " or ".join(
+        f'label_replace({item}, "{_SELECTOR_LABEL}", "{i}", "", "")' for i, item in enumerate(items)
+    )
+
+
+def _timeline_range(slo: SLO, windows: Sequence[Window], max_range: int) -> int:
+    """Long enough for every rule window asked for and for twice the staleness limit, capped."""
+    rule_windows = [w for w in windows if w in slo.rule_windows] or list(windows)
+    longest = max((w.seconds for w in rule_windows), default=slo.staleness_limit.seconds)
+    return min(max(longest, 2 * slo.staleness_limit.seconds), max_range)

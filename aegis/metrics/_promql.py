@@ -1,0 +1,125 @@
+"""PromQL text work: filling in SLO query templates and reading what a query selects.
+
+Templates use ``{{window}}`` and, for latency SLIs, ``{{threshold}}`` (Sloth's
+``{{.window}}`` spelling works too)::
+
+    >>> render("rate(x[{{window}}])", window="5m")
+    'rate(x[5m])'
+
+Queries are parsed with ``promql-parser`` (Prometheus 2.45 grammar) only to
+learn two things: which series they read (for freshness checks) and whether
+they return a scalar (which must be wrapped differently). A query this parser
+does not understand (MetricsQL extensions, say) is still sent as written; the
+adapter then just knows less about it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+import promql_parser as pp
+
+_PLACEHOLDER = re.compile(r"\{\{\s*\.?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+# MatchOp values are neither hashable nor named in promql-parser 0.12: compare with ==.
+_OPS = ((pp.MatchOp.Equal, "="), (pp.MatchOp.NotEqual, "!="), (pp.MatchOp.Re, "=~"), (pp.MatchOp.NotRe, "!~"))
+
+
+class TemplateError(ValueError):
+    """A query template names a variable that has no value."""
+
+
+def format_threshold(threshold_ms: float) -> str:
+    """Milliseconds -> seconds as PromQL writes them: 300 -> '0.3', 1000 -> '1', 250 -> '0.25'."""
+    seconds = (Decimal(repr(float(threshold_ms))) / 1000).normalize()
+    return format(seconds, "f")
+
+
+def render(query: str, *, window: str, threshold: str | None = None) -> str:
+    """Substitute the template variables; TemplateError for an unknown or unavailable one."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "window":
+            return window
+        if name == "threshold":
+            if threshold is None:
+                raise TemplateError(f"{match.group(0)} is only available to latency SLIs with a thresholdMs")
+            return threshold
+        expected = "{{window}} or {{threshold}}"
+        raise TemplateError(f"unknown template variable {match.group(0)}; expected {expected}")
+
+    return _PLACEHOLDER.sub(substitute, query)
+
+
+def parse(query: str) -> pp.Expr | None:
+    """The AST, or None when the parser does not accept the query."""
+    try:
+        return pp.parse(query)
+    except (ValueError, TypeError, RuntimeError):
+        return None
+
+
+def selectors(expr: pp.Expr) -> tuple[str, ...]:
+    """Every series selector the query reads, as a plain selector without range, offset or @.
+
+    ``sum(rate(x{a="b"}[5m] offset 1h))`` -> ``('x{a="b"}',)``: freshness is about
+    whether collection is alive, whatever time shift the query applies.
+    """
+    found: list[str] = []
+
+    def visit(node: pp.Expr) -> None:
+        if isinstance(node, pp.VectorSelector):
+            text = selector_text(node)
+            if text not in found:
+                found.append(text)
+
+    pp.walk(expr, visit)
+    return tuple(found)
+
+
+def selector_text(node: pp.VectorSelector) -> str:
+    """Render name and matchers with proper string escaping (the parser's own str() does not escape)."""
+    groups = [node.matchers.matchers, *node.matchers.or_matchers]
+    rendered = [",".join(_matcher(m) for m in group) for group in groups if group]
+    name = node.name or ""
+    if name and not _METRIC_NAME.match(name):
+        by_name = f"__name__={json.dumps(name, ensure_ascii=False)}"
+        rendered = [f"{by_name},{r}" for r in rendered] or [by_name]
+        name = ""
+    body = " or ".join(rendered)
+    if not body:
+        return name
+    return f"{name}{{{body}}}"
+
+
+def _matcher(m: pp.Matcher) -> str:
+    # JSON string syntax is a subset of PromQL's double-quoted strings.
+    op = next(text for kind, text in _OPS if m.op == kind)
+    return f"{m.name}{op}{json.dumps(m.value, ensure_ascii=False)}"
+
+
+def value_type(expr: pp.Expr) -> str:
+    """'scalar', 'vector', 'matrix' or 'string': what the query evaluates to."""
+    if isinstance(expr, pp.NumberLiteral):
+        return "scalar"
+    if isinstance(expr, pp.StringLiteral):
+        return "string"
+    if isinstance(expr, pp.ParenExpr | pp.UnaryExpr):
+        return value_type(expr.expr)
+    if isinstance(expr, pp.BinaryExpr):
+        sides = {value_type(expr.lhs), value_type(expr.rhs)}
+        return "scalar" if sides == {"scalar"} else "vector"
+    if isinstance(expr, pp.MatrixSelector | pp.SubqueryExpr):
+        return "matrix"
+    if isinstance(expr, pp.Call):
+        kind = expr.func.return_type
+        if kind == pp.ValueType.Scalar:
+            return "scalar"
+        if kind == pp.ValueType.Matrix:
+            return "matrix"
+        if kind == pp.ValueType.String:
+            return "string"
+    return "vector"

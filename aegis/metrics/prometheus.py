@@ -1,0 +1,246 @@
+"""A MetricsAdapter for anything that speaks the Prometheus HTTP API.
+
+Prometheus, VictoriaMetrics, Thanos, Mimir and Cortex all answer
+``/api/v1/query``. For one SLO and its windows the adapter asks two instant
+queries at the same evaluation time (see ``_plan``): one for every good/total
+value plus sample counts and the newest sample, one subquery timeline for data
+age and gaps. It never raises for a backend problem: an unreachable, slow,
+rate-limiting or confused server, or a query it refuses, becomes an ``error``
+on the windows it concerns, which the engine turns into WARN with the reason.
+Nothing broken is remembered, so the adapter recovers as soon as the backend
+does. See docs/prometheus.md for the whole story.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aegis.metrics._client import PrometheusClient, RequestStats
+from aegis.metrics._evidence import longest_gap, sample_times
+from aegis.metrics._plan import PART_LABEL, Part, Plan, build_plan, combine
+from aegis.metrics._promql import TemplateError
+from aegis.metrics._response import QueryData, UnusableResult, single_value, sum_values
+from aegis.metrics.base import Measurement, WindowSample
+from aegis.metrics.prometheus_config import PrometheusConfig
+from aegis.metrics.recorder import AdapterRecorder, NoopAdapterRecorder
+from aegis.spec.durations import Window
+from aegis.spec.model import SLO
+
+__all__ = ["PrometheusAdapter", "PrometheusConfig"]
+
+_FIXTURE_PREFIX = "fixture:"
+# A combined query refused as malformed is not sent again for this long; its parts go alone.
+_REJECTED_MEMORY = 600.0
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One part's answer: a value (None = no data) or why there is none."""
+
+    value: float | None = None
+    error: str | None = None
+
+
+class PrometheusAdapter:
+    """One pooled HTTP client for every SLO; close it with ``aclose()``."""
+
+    def __init__(
+        self,
+        config: PrometheusConfig,
+        *,
+        recorder: AdapterRecorder | None = None,
+        logger: logging.Logger | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self._logger = logger or logging.getLogger(__name__)
+        self._client = PrometheusClient(
+            config,
+            recorder=recorder or NoopAdapterRecorder(),
+            rng=rng or random.Random(),
+            logger=self._logger,
+        )
+        self._rejected: dict[str, float] = {}
+
+    @property
+    def stats(self) -> RequestStats:
+        return self._client.stats
+
+    @property
+    def requests_total(self) -> int:
+        """HTTP requests sent so far, whatever their outcome."""
+        return self._client.stats.requests_total
+
+    @property
+    def requests_by_outcome(self) -> Mapping[str, int]:
+        return dict(self._client.stats.by_outcome)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def measure(self, slo: SLO, windows: Sequence[Window], at: datetime) -> Measurement:
+        try:
+            return await self._measure(slo, tuple(windows), at)
+        except Exception as err:
+            # The port must not raise; a bug here still ends as a WARN with a reason.
+            self._logger.exception("the Prometheus adapter failed on SLO %s", slo.id)
+            return Measurement(at=at, error=f"the Prometheus adapter failed: {type(err).__name__}: {err}")
+
+    async def _measure(self, slo: SLO, windows: tuple[Window, ...], at: datetime) -> Measurement:
+        when = aligned(at, self.config.time_alignment)
+        problem = _unsupported(slo)
+        if problem is not None:
+            return Measurement(at=when, error=problem)
+        try:
+            plan = build_plan(
+                slo,
+                windows,
+                max_range=self.config.timeline_max_range,
+                max_points=self.config.timeline_max_points,
+                min_step=self.config.timeline_min_step,
+            )
+        except TemplateError as err:
+            return Measurement(at=when, error=f"SLO {slo.id}: {err}")
+        moment = when.timestamp()
+        deadline = time.monotonic() + self.config.evaluation_budget
+        reads, timeline = await asyncio.gather(
+            self._read_parts(plan.parts, moment, deadline), self._read_timeline(slo, plan, moment, deadline)
+        )
+        measurement = _assemble(windows, plan, reads, timeline, when)
+        for error in {s.error for s in measurement.windows.values() if s.error}:
+            self._logger.warning("SLO %s: %s", slo.id, error)
+        return measurement
+
+    async def _read_parts(self, parts: Sequence[Part], at: float, deadline: float) -> dict[str, _Read]:
+        combinable = [p for p in parts if p.as_sample is not None]
+        alone = [p for p in parts if p.as_sample is None]
+        reads: dict[str, _Read] = {}
+        query = combine(combinable) if self.config.combine_queries and len(combinable) > 1 else None
+        if query is not None and not self._known_rejected(query):
+            outcome = await self._client.query(query, at, deadline)
+            if isinstance(outcome, QueryData):
+                reads.update(_split(outcome, combinable))
+            elif outcome.rejected:
+                # Ask each part alone: that finds which query (and window) is at fault. Only a
+                # syntax error (400) is sure to repeat; 422 (e.g. too many samples) may not.
+                if outcome.status == 400:
+                    self._rejected[query] = time.monotonic() + _REJECTED_MEMORY
+                self._logger.info("combined query refused (%s); asking its parts one by one", outcome.detail)
+                alone = list(parts)
+            else:
+                reads.update({p.key: _Read(error=outcome.detail) for p in combinable})
+        else:
+            alone = list(parts)
+        answers = await asyncio.gather(*(self._read_alone(p, at, deadline) for p in alone))
+        reads.update({p.key: answer for p, answer in zip(alone, answers, strict=True)})
+        return reads
+
+    async def _read_alone(self, part: Part, at: float, deadline: float) -> _Read:
+        outcome = await self._client.query(part.query, at, deadline)
+        if not isinstance(outcome, QueryData):
+            if outcome.rejected:
+                what = part.field if part.window is None else f"{part.field} for window {part.window}"
+                return _Read(error=f"Prometheus rejected the {what}: {outcome.detail}")
+            return _Read(error=outcome.detail)
+        try:
+            return _Read(single_value(outcome))
+        except UnusableResult as err:
+            return _Read(error=f"{part.field} for window {part.window}: {err}")
+
+    async def _read_timeline(
+        self, slo: SLO, plan: Plan, at: float, deadline: float
+    ) -> tuple[float, ...] | None:
+        """Raw sample times seen over the plan's range; None when unknown (no selectors, failure)."""
+        if plan.timeline is None:
+            return None
+        outcome = await self._client.query(plan.timeline, at, deadline)
+        if not isinstance(outcome, QueryData) or outcome.result_type != "matrix":
+            detail = outcome.detail if not isinstance(outcome, QueryData) else outcome.result_type
+            self._logger.warning(
+                "SLO %s: data age and gaps unknown, timeline query failed: %s", slo.id, detail
+            )
+            return None
+        return tuple(v for series in outcome.series for _, v in series.points if math.isfinite(v))
+
+    def _known_rejected(self, query: str) -> bool:
+        now = time.monotonic()
+        for key in [k for k, until in self._rejected.items() if until <= now]:
+            del self._rejected[key]
+        return query in self._rejected
+
+
+def aligned(at: datetime, grid: float) -> datetime:
+    """``at`` in UTC rounded down to the grid (seconds), so SLOs evaluated moments apart share queries."""
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if grid <= 0:
+        return utc
+    return datetime.fromtimestamp(math.floor(utc.timestamp() / grid) * grid, UTC)
+
+
+def _unsupported(slo: SLO) -> str | None:
+    for name, query in (("goodQuery", slo.sli.good_query), ("totalQuery", slo.sli.total_query)):
+        if query.strip().startswith(_FIXTURE_PREFIX):
+            return (
+                f"{name} {query.strip()!r} names a synthetic fixture, which the Prometheus adapter "
+                "cannot read; write a PromQL query or use the synthetic adapter"
+            )
+    return None
+
+
+def _split(data: QueryData, parts: Sequence[Part]) -> dict[str, _Read]:
+    """The combined answer, back into parts; a part with no sample had no data."""
+    by_key: dict[str, list[float]] = {}
+    for sample in data.samples:
+        by_key.setdefault(sample.labels.get(PART_LABEL, ""), []).append(sample.value)
+    reads: dict[str, _Read] = {}
+    for part in parts:
+        try:
+            reads[part.key] = _Read(sum_values(by_key[part.key]) if part.key in by_key else None)
+        except UnusableResult as err:
+            reads[part.key] = _Read(error=f"{part.field} for window {part.window}: {err}")
+    return reads
+
+
+def _assemble(
+    windows: Sequence[Window],
+    plan: Plan,
+    reads: Mapping[str, _Read],
+    timeline: tuple[float, ...] | None,
+    when: datetime,
+) -> Measurement:
+    moment = when.timestamp()
+    newest = reads.get("newest")
+    newest_known = newest is not None and newest.error is None
+    times = sample_times(timeline or (), newest.value if newest_known and newest else None)
+    data_timestamp = datetime.fromtimestamp(max(times), UTC) if times else None
+    samples: dict[Window, WindowSample] = {}
+    for window in windows:
+        good, total = reads[f"good:{window}"], reads[f"total:{window}"]
+        error = good.error or total.error
+        samples[window] = WindowSample(
+            good=None if error else good.value,
+            total=None if error else total.value,
+            data_timestamp=data_timestamp,
+            data_points=_points(reads.get(f"points:{window}")),
+            longest_gap=(
+                timedelta(seconds=longest_gap(times, window.seconds, moment))
+                if timeline is not None and window in plan.evidence_windows
+                else None
+            ),
+            error=error,
+        )
+    return Measurement(at=when, windows=samples)
+
+
+def _points(read: _Read | None) -> int | None:
+    """Samples of the best-covered series; none at all (an empty answer) is 0."""
+    if read is None or read.error is not None:
+        return None
+    return int(read.value) if read.value is not None else 0
