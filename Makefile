@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.cache/bin
 BUF := tools/node_modules/.bin/buf
 GRPCURL_VERSION := v1.9.4
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 APT_PACKAGES := prometheus victoria-metrics postgresql
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
@@ -28,8 +29,9 @@ run: install ## Start the server on the embedded default (synthetic adapter, SQL
 	$(VENV)/bin/aegis-server --adapter synthetic --synthetic-fixtures fixtures/metrics \
 		--slo-dir fixtures/slo/valid --db aegis.db
 
-generate: install ## Regenerate the Python stubs from proto/
+generate: install tools ## Regenerate the Python stubs and the Go and TypeScript clients from proto/
 	scripts/gen_python.sh
+	scripts/gen_clients.sh
 
 system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL) when missing
 	@missing=""; \
@@ -42,7 +44,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-tools: $(BUF) $(TOOLS_BIN)/grpcurl ## Install buf (npm) and grpcurl (go)
+tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc clients/ts/node_modules/.package-lock.json ## Install buf, protoc-gen-es, grpcurl, the Go plugins and the TS client's packages
 
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --silent
@@ -52,8 +54,24 @@ $(TOOLS_BIN)/grpcurl:
 	mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 
-lint: install tools ## ruff, buf lint, and a check that generated stubs are current
-	$(VENV)/bin/ruff check aegis tests bench scripts
+# protoc-gen-go at the protobuf runtime's version: `go install` inside the module reads go.mod.
+$(TOOLS_BIN)/protoc-gen-go: clients/go/go.mod
+	mkdir -p $(TOOLS_BIN)
+	cd clients/go && GOBIN=$(TOOLS_BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go
+	touch $@
+
+# Depends on the Makefile so that bumping the version reinstalls it.
+$(TOOLS_BIN)/protoc-gen-go-grpc: Makefile
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	touch $@
+
+clients/ts/node_modules/.package-lock.json: clients/ts/package.json clients/ts/package-lock.json
+	cd clients/ts && npm ci --no-audit --no-fund --silent
+	touch $@
+
+lint: install tools ## ruff over code, tests and benches; buf lint and build over the contract
+	$(VENV)/bin/ruff check aegis tests bench
 	$(BUF) lint
 	$(BUF) build -o /dev/null
 
@@ -63,7 +81,9 @@ typecheck: install ## mypy --strict over the hand-written code
 test: install system-deps tools lint typecheck ## Install what the tests need, then lint, type check and run every test
 	$(PY) -m pytest
 
-bench: install system-deps ## Benchmarks (speed and memory targets live here, never in tests)
+bench: install ## Benchmarks (speed and memory targets live here, never in tests)
+	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(PY) bench/run.py
 
 clean: ## Remove caches and local databases (keeps .venv)
