@@ -108,6 +108,19 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="per-query timeout in seconds (PROMETHEUS_TIMEOUT; default 10)",
     )
     prom.add_argument(
+        "--prometheus-evaluation-budget",
+        type=float,
+        default=_env_float(env, "PROMETHEUS_EVALUATION_BUDGET", 30.0),
+        help="seconds one evaluation may spend, retries included (PROMETHEUS_EVALUATION_BUDGET; default 30)",
+    )
+    prom.add_argument(
+        "--prometheus-time-alignment",
+        type=float,
+        default=_env_float(env, "PROMETHEUS_TIME_ALIGNMENT", 10.0),
+        help="round evaluation times down to this many seconds so SLOs share queries; 0 = off "
+        "(PROMETHEUS_TIME_ALIGNMENT; default 10)",
+    )
+    prom.add_argument(
         "--prometheus-bearer-token-file",
         default=env.get("PROMETHEUS_BEARER_TOKEN_FILE"),
         help="file holding a bearer token (PROMETHEUS_BEARER_TOKEN_FILE)",
@@ -155,6 +168,8 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
             "headers": tuple(headers),
             "max_concurrency": args.prometheus_max_concurrency,
             "timeout": args.prometheus_timeout,
+            "evaluation_budget": args.prometheus_evaluation_budget,
+            "time_alignment": args.prometheus_time_alignment,
             "bearer_token_file": args.prometheus_bearer_token_file,
             "basic_auth_user": args.prometheus_basic_auth_user,
             "basic_auth_password_file": args.prometheus_basic_auth_password_file,
@@ -163,6 +178,8 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         db=args.db,
         db_url=args.db_url,
         log_level=args.log_level,
+        # The scheduler's hard stop must leave the adapter its whole retry budget.
+        evaluation_timeout=max(60.0, args.prometheus_evaluation_budget + 15.0),
     )
 
 

@@ -91,7 +91,7 @@ class PrometheusConfig:
         """Build from command-line style options; None means "not given, use the default".
 
         Keys: ``headers`` (``'Name: value'`` strings), ``max_concurrency``, ``timeout``,
-        ``evaluation_budget``, ``bearer_token_file``, ``basic_auth_user``,
+        ``evaluation_budget``, ``time_alignment``, ``bearer_token_file``, ``basic_auth_user``,
         ``basic_auth_password_file``, ``ca_file``. Files must exist and be readable.
         """
         if not url:
@@ -141,6 +141,7 @@ _OPTION_FIELDS = {
     "basic_auth_user": "basic_auth_username",
     "basic_auth_password_file": "basic_auth_password_file",
     "ca_file": "ca_file",
+    "time_alignment": "time_alignment",
 }
 
 
@@ -151,7 +152,7 @@ def _convert_option(key: str, raw: object) -> object:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"--prometheus-max-concurrency: expected a whole number, got {raw!r}")
         return raw
-    if key in ("timeout", "evaluation_budget"):
+    if key in ("timeout", "evaluation_budget", "time_alignment"):
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ValueError(f"--prometheus-{key.replace('_', '-')}: expected seconds, got {raw!r}")
         return float(raw)
