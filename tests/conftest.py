@@ -16,10 +16,16 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from aegis.api.server import Server
 from aegis.app import Application
 from aegis.config import Settings
+
+# No per-example deadline: speed belongs in `make bench`, and a busy 2-core CI
+# machine must not turn a slow example into a failure.
+hypothesis_settings.register_profile("aegis", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("aegis")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

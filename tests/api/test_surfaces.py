@@ -239,3 +239,9 @@ async def test_probes(live: LiveServer) -> None:
     assert ready.status_code == 200 and ready.json()["ready"] is True
     metrics = await live.rest.get("/metrics")
     assert 'aegis_evaluations_total{decision="ALLOW",slo_id="api-availability"}' in metrics.text
+
+
+async def test_audit_limit_above_the_maximum_is_capped(live: LiveServer) -> None:
+    response = await live.rest.get("/v1/audit", params={"limit": 5000})
+    assert response.status_code == 200
+    assert 0 < len(response.json()["records"]) <= 1000
