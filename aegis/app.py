@@ -14,7 +14,7 @@ from aegis.config import Settings
 from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import SyntheticAdapter
 from aegis.scheduler import Scheduler
-from aegis.spec.loader import LoadResult, SpecProblem, load_directory
+from aegis.spec.loader import LoadResult, SpecDirectoryError, SpecProblem, load_directory
 from aegis.store.base import AuditStore
 from aegis.store.sql import AuditStoreOpenError, SQLAuditStore
 from aegis.store.writer import AuditWriter
@@ -75,8 +75,6 @@ class Application:
 
 
 def _load_specs(settings: Settings, logger: logging.Logger) -> LoadResult:
-    from aegis.spec.loader import SpecDirectoryError
-
     try:
         result = load_directory(settings.slo_dir)
     except SpecDirectoryError as err:
