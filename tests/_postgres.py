@@ -18,7 +18,6 @@ import getpass
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -26,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-import pytest
 from psycopg import sql
+
+from tests._requirements import free_port, missing
 
 _SEARCH_GLOB = "/usr/lib/postgresql/*/bin"
 _START_ATTEMPTS = 3
@@ -60,10 +60,7 @@ def postgres_bin_dir_or_skip() -> Path:
     directory = find_postgres_bin_dir()
     if directory is not None:
         return directory
-    reason = "PostgreSQL binaries not found (apt-get install postgresql, or set AEGIS_PG_BIN)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason + "; CI=true requires them")
-    pytest.skip(reason)
+    missing("PostgreSQL binaries not found (apt-get install postgresql, or set AEGIS_PG_BIN)")
 
 
 @contextlib.contextmanager
@@ -117,7 +114,7 @@ def _start(bin_dir: Path, data_dir: Path, socket_dir: Path) -> int:
     # fsync=off: these servers hold test data only; it saves seconds per run.
     failure = ""
     for _ in range(_START_ATTEMPTS):
-        port = _free_port()
+        port = free_port()
         options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         result = _as_owner(
             [
@@ -150,13 +147,6 @@ def _as_owner(command: list[str], *, check: bool = True) -> subprocess.Completed
             f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
         )
     return result
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _read(path: Path) -> str:

@@ -13,7 +13,7 @@ answers with exact expectations::
     with running_prometheus(blocks, tmp / "prom") as server:
         ...  # server.url
 
-Plain functions and context managers; ``binary_or_skip`` is the only pytest bit.
+Plain functions and context managers; binaries are looked up with tests._requirements.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -31,30 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pytest
+
+from tests._requirements import free_port, require_binary
 
 HISTORY = 7 * 3600
 FUTURE = 20 * 60
 INTERVAL = 15
 _READY_TIMEOUT = 30.0
-
-
-def binary_or_skip(name: str) -> str:
-    """Path of ``name``; skip without it, but fail when CI=true (a missing install step)."""
-    found = shutil.which(name) or (f"/usr/bin/{name}" if os.path.isfile(f"/usr/bin/{name}") else None)
-    if found:
-        return found
-    reason = f"{name} is not installed (make system-deps installs it)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; CI=true requires it")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -211,7 +192,7 @@ def _profile_series(profile: Profile, now: int) -> list[Series]:
 
 def backfill(history: History, blocks_dir: Path) -> Path:
     """Write the history as OpenMetrics and turn it into TSDB blocks with promtool."""
-    promtool = binary_or_skip("promtool")
+    promtool = require_binary("promtool", "/usr/bin/promtool")
     blocks_dir.mkdir(parents=True, exist_ok=True)
     source = blocks_dir.parent / f"{blocks_dir.name}.om"
     source.write_text(history.openmetrics(), encoding="utf-8")
@@ -272,7 +253,7 @@ class ServerProcess:
 @contextlib.contextmanager
 def running_prometheus(blocks: Path, workdir: Path, port: int | None = None) -> Iterator[ServerProcess]:
     """Prometheus over a copy of ``blocks`` (so several servers can share one backfill)."""
-    binary = binary_or_skip("prometheus")
+    binary = require_binary("prometheus", "/usr/bin/prometheus")
     workdir.mkdir(parents=True, exist_ok=True)
     data = workdir / "data"
     shutil.copytree(blocks, data, dirs_exist_ok=True)
@@ -305,7 +286,7 @@ def running_victoria_metrics(history: History, workdir: Path) -> Iterator[Server
     -search.latencyOffset=0 lets queries at "now" see the newest samples;
     -search.disableCache keeps answers from an earlier, emptier state from being reused.
     """
-    binary = binary_or_skip("victoria-metrics")
+    binary = require_binary("victoria-metrics", "/usr/bin/victoria-metrics")
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     server = ServerProcess(

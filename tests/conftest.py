@@ -7,8 +7,6 @@ fixtures, with a real SQLite file; only the ports (0) and the paths differ.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,9 @@ from hypothesis import settings as hypothesis_settings
 from aegis.api.server import Server
 from aegis.app import Application
 from aegis.config import Settings
+from tests._requirements import IN_CI, require_binary
+
+__all__ = ["IN_CI", "require_binary"]
 
 # No per-example deadline: speed belongs in `make bench`, and a busy 2-core CI
 # machine must not turn a slow example into a failure.
@@ -29,19 +30,6 @@ hypothesis_settings.load_profile("aegis")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require_binary(name: str, *candidates: str) -> str:
-    """Path of an external tool; skip without it, but fail under CI=true (a missing install step)."""
-    for candidate in (name, *candidates):
-        found = shutil.which(candidate) or (candidate if os.path.isfile(candidate) else None)
-        if found:
-            return found
-    message = f"{name} is not installed (make test installs it)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @dataclass

@@ -13,7 +13,8 @@ import subprocess
 import pytest
 
 from tests.clients._process import run_tool
-from tests.conftest import IN_CI, ROOT, LiveServer, require_binary
+from tests._requirements import missing
+from tests.conftest import ROOT, LiveServer, require_binary
 
 TS_CLIENT = ROOT / "clients" / "ts"
 
@@ -21,10 +22,7 @@ TS_CLIENT = ROOT / "clients" / "ts"
 def _require_node_modules() -> None:
     if (TS_CLIENT / "node_modules" / "@connectrpc" / "connect-node").is_dir():
         return
-    message = "clients/ts/node_modules is missing (make test runs npm ci there)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    missing("clients/ts/node_modules is missing (make test runs npm ci there)")
 
 
 def _tap_count(output: str, name: str) -> int:

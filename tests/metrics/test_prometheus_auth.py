@@ -16,7 +16,8 @@ import pytest
 from aegis.engine.policy import evaluate
 from aegis.metrics.prometheus import PrometheusAdapter
 from aegis.spec.model import Decision
-from tests._prometheus import ServerProcess, binary_or_skip
+from tests._prometheus import ServerProcess
+from tests._requirements import require_binary
 from tests.metrics._faultproxy import FaultProxy
 from tests.metrics._scenarios import availability_slo, fast_config
 
@@ -72,7 +73,7 @@ async def test_prometheus_unreadable_token_file_is_a_warn_without_requests(
 @pytest.fixture
 def certificate(tmp_path: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and its key."""
-    openssl = binary_or_skip("openssl")
+    openssl = require_binary("openssl", "/usr/bin/openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
     files = ["-keyout", str(key), "-out", str(cert)]
