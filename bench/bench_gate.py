@@ -30,6 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from aegis.api.server import LISTENING_PATTERN  # noqa: E402
 from aegis.v1 import gate_pb2, gate_pb2_grpc  # noqa: E402
 
 TARGETS = {
@@ -44,7 +45,6 @@ wrk.method = "POST"
 wrk.body = '{"sloID": "api-availability"}'
 wrk.headers["Content-Type"] = "application/json"
 """
-_LISTENING = re.compile(r"serving gRPC on \S+:(\d+) and REST on http://\S+:(\d+)")
 
 
 def start_server(db: Path) -> tuple[subprocess.Popen[str], int, int, list[str]]:
@@ -58,9 +58,9 @@ def start_server(db: Path) -> tuple[subprocess.Popen[str], int, int, list[str]]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         for line in list(lines):
-            match = _LISTENING.search(line)
+            match = LISTENING_PATTERN.search(line)
             if match:
-                return process, int(match.group(1)), int(match.group(2)), lines
+                return process, int(match["grpc"]), int(match["http"]), lines
         time.sleep(0.05)
     process.kill()
     raise SystemExit(f"server did not start: {lines}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import socket
 from collections.abc import Sequence
@@ -28,6 +29,11 @@ from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
 from aegis.api.transcoder import ServiceBinding, build_rest_app
 from aegis.app import Application
 from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc, slo_pb2, slo_pb2_grpc
+
+# Logged once both listeners are up. Scripts that start the server on port 0
+# (tests, benchmarks) read the real ports back with LISTENING_PATTERN.
+LISTENING_MESSAGE = "serving gRPC on %s:%d and REST on http://%s:%d"
+LISTENING_PATTERN = re.compile(r"serving gRPC on \S+:(?P<grpc>\d+) and REST on http://\S+:(?P<http>\d+)")
 
 _SERVICE_NAMES = (
     gate_pb2.DESCRIPTOR.services_by_name["GateService"].full_name,
@@ -125,7 +131,7 @@ class Server:
             await asyncio.sleep(0.01)
         self._readiness_task = asyncio.create_task(self._track_readiness(), name="health")
         self.app.logger.info(
-            "serving gRPC on %s:%d and REST on http://%s:%d",
+            LISTENING_MESSAGE,
             settings.host,
             self.grpc_port,
             settings.host,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -16,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aegis.api.server import LISTENING_PATTERN
 from tests.conftest import FIXTURES, ROOT
 
 SERVER = [sys.executable, "-m", "aegis.cli.server"]
-_LISTENING = re.compile(r"serving gRPC on \S+:(\d+) and REST on http://\S+:(\d+)")
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -66,9 +65,9 @@ def _server(db: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         url = ""
         deadline = time.monotonic() + 30
         while not url and time.monotonic() < deadline and process.poll() is None:
-            match = next(filter(None, map(_LISTENING.search, list(lines))), None)
+            match = next(filter(None, map(LISTENING_PATTERN.search, list(lines))), None)
             if match:
-                url = f"http://127.0.0.1:{match.group(2)}"
+                url = f"http://127.0.0.1:{match['http']}"
             time.sleep(0.02)
         assert url, f"the server never said where it listens: {lines}"
         for _ in range(300):
