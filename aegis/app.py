@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from aegis.config import Settings
 from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import SyntheticAdapter
-from aegis.scheduler import Scheduler
+from aegis.scheduler import EvaluationListener, Evaluator, LatestInMemory, Scheduler, SLOCatalog
 from aegis.spec.loader import LoadResult, SpecDirectoryError, SpecProblem, load_directory
 from aegis.store.base import AuditStore
 from aegis.store.sql import AuditStoreOpenError, SQLAuditStore
@@ -39,20 +39,26 @@ class Application:
         # Adapter and store first: a bad setting there is reported before anything is logged.
         self.adapter: MetricsAdapter = _build_adapter(settings, self.telemetry, self.logger)
         self.store: AuditStore = _open_store(settings)
-        self.spec: LoadResult = _load_specs(settings, self.logger)
+        spec: LoadResult = _load_specs(settings, self.logger)
+        self.catalog = SLOCatalog(spec.slos, spec.problems, logger=self.logger)
         self.audit = AuditWriter(self.store, self.telemetry, logger=self.logger)
+        self.evaluator = Evaluator(
+            self.adapter, telemetry=self.telemetry, timeout=settings.evaluation_timeout, logger=self.logger
+        )
+        self.latest = LatestInMemory()
+        # Every evaluation goes to each listener, in this order (the latest cache is always first).
+        self.listeners: list[EvaluationListener] = [self.telemetry, self.audit]
         self.scheduler = Scheduler(
-            self.spec.slos,
-            self.adapter,
-            self.audit,
-            telemetry=self.telemetry,
-            evaluation_timeout=settings.evaluation_timeout,
+            self.catalog,
+            self.evaluator,
+            latest=self.latest,
+            listeners=self.listeners,
             logger=self.logger,
         )
 
     @property
     def spec_problems(self) -> tuple[SpecProblem, ...]:
-        return self.spec.problems
+        return self.catalog.problems
 
     async def start(self) -> None:
         self.audit.start()
@@ -65,8 +71,8 @@ class Application:
         await self.store.aclose()
 
     def readiness(self) -> Readiness:
-        reasons = [f"SLO file problem: {problem}" for problem in self.spec.problems]
-        if not self.spec.slos:
+        reasons = [f"SLO file problem: {problem}" for problem in self.catalog.problems]
+        if not len(self.catalog):
             return Readiness(False, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
         pending = self.scheduler.not_yet_evaluated()
         if pending:

@@ -8,9 +8,14 @@ the cheap default, so nothing ever needs a None check.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from aegis.spec.model import Decision
+
+if TYPE_CHECKING:
+    from aegis.scheduler.listeners import Evaluated
 
 
 class Telemetry:
@@ -54,6 +59,10 @@ class Telemetry:
     def evaluation(self, slo_id: str, decision: Decision) -> None:
         self._evaluations.labels(slo_id, decision.name).inc()
         self._decision.labels(slo_id).set(decision.severity)
+
+    def on_evaluation(self, event: Evaluated) -> None:
+        """As an evaluation listener: count it and publish the SLO's latest decision."""
+        self.evaluation(event.slo.id, event.evaluation.decision)
 
     def audit_write_failed(self) -> None:
         self._audit_failures.inc()

@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from aegis.engine.model import Evaluation
 from aegis.store.base import AuditStore
 from aegis.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from aegis.scheduler.listeners import Evaluated
 
 
 class AuditWriter:
@@ -35,6 +39,10 @@ class AuditWriter:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._drain(), name="audit-writer")
+
+    def on_evaluation(self, event: Evaluated) -> None:
+        """As an evaluation listener: every evaluation is one audit record."""
+        self.submit(event.evaluation)
 
     def submit(self, evaluation: Evaluation) -> None:
         """Queue one record; never blocks and never raises."""

@@ -12,7 +12,7 @@ import pytest
 
 from aegis.metrics.base import Measurement
 from aegis.metrics.synthetic import SyntheticAdapter
-from aegis.scheduler import Scheduler
+from aegis.scheduler import Evaluator, LatestInMemory, Scheduler, SLOCatalog
 from aegis.spec.durations import Window
 from aegis.spec.loader import load_directory
 from aegis.spec.model import SLO, Decision
@@ -60,11 +60,25 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLAuditStore]:
     await opened.aclose()
 
 
-def _scheduler(slos: Sequence[SLO], adapter: object, store: SQLAuditStore, **kwargs: object) -> Scheduler:
+def _scheduler(
+    slos: Sequence[SLO],
+    adapter: object,
+    store: SQLAuditStore,
+    *,
+    evaluation_timeout: float = 60.0,
+    startup_spread: float = 2.0,
+) -> Scheduler:
     telemetry = Telemetry()
     writer = AuditWriter(store, telemetry)
     writer.start()
-    scheduler = Scheduler(slos, adapter, writer, telemetry=telemetry, **kwargs)  # type: ignore[arg-type]
+    evaluator = Evaluator(adapter, telemetry=telemetry, timeout=evaluation_timeout)  # type: ignore[arg-type]
+    scheduler = Scheduler(
+        SLOCatalog(slos),
+        evaluator,
+        latest=LatestInMemory(),
+        listeners=[telemetry, writer],
+        startup_spread=startup_spread,
+    )
     scheduler.audit_writer = writer  # type: ignore[attr-defined]
     return scheduler
 

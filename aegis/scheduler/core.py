@@ -1,0 +1,178 @@
+"""Evaluates every SLO on its own interval and hands each result to the listeners.
+
+One task per SLO, so a slow or failing adapter for one SLO never stalls the others. First
+evaluations are staggered over a short spread (not all at once, and not a whole interval late,
+which would keep /readyz down for minutes); later ones follow each SLO's interval from there. A
+fresh evaluation asked for by many callers at once runs once: they all await the same task.
+
+The SLO set comes from a catalog and follows its changes (hot reload): added SLOs start, changed
+ones restart at once, removed ones stop and are forgotten. Scheduled runs happen only for SLOs this
+process owns (one owner per SLO across replicas); time comes from an injectable timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from aegis.engine.model import Evaluation
+from aegis.scheduler.catalog import CatalogChange, SLOCatalog
+from aegis.scheduler.evaluator import Evaluator
+from aegis.scheduler.latest import LatestStates, SLOState
+from aegis.scheduler.listeners import EvaluationListener, notify_all
+from aegis.scheduler.ownership import OwnAll, Ownership
+from aegis.scheduler.timing import SystemTime, Timer
+from aegis.spec.model import SLO
+
+
+class Scheduler:
+    def __init__(
+        self,
+        catalog: SLOCatalog,
+        evaluator: Evaluator,
+        *,
+        latest: LatestStates,
+        listeners: Sequence[EvaluationListener] = (),
+        ownership: Ownership | None = None,
+        timer: Timer | None = None,
+        startup_spread: float = 2.0,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.evaluator = evaluator
+        self._latest = latest
+        self._listeners = tuple(listeners)
+        self._ownership = ownership or OwnAll()
+        self._timer = timer or SystemTime()
+        self._startup_spread = startup_spread
+        self._logger = logger or logging.getLogger(__name__)
+        self._in_flight: dict[str, tuple[SLO, asyncio.Task[Evaluation]]] = {}
+        self._loops: dict[str, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._started = False
+        catalog.subscribe(self._on_catalog_change)
+
+    # --- reading --------------------------------------------------------------------------
+
+    @property
+    def slos(self) -> dict[str, SLO]:
+        return self.catalog.slos
+
+    def state(self, slo_id: str) -> SLOState:
+        return self._latest.state(slo_id)
+
+    def latest(self, slo_id: str) -> Evaluation | None:
+        return self._latest.state(slo_id).latest
+
+    def not_yet_evaluated(self) -> list[str]:
+        return sorted(set(self.catalog.entries) - set(self._latest.evaluated()))
+
+    # --- evaluating -----------------------------------------------------------------------
+
+    async def evaluate_now(self, slo_id: str) -> Evaluation:
+        """Evaluate ``slo_id`` now; concurrent callers share one evaluation. KeyError if unknown."""
+        slo = self.catalog.get(slo_id)
+        if slo is None:
+            raise KeyError(slo_id)
+        running = self._in_flight.get(slo_id)
+        if running is None or running[0] != slo:
+            task = asyncio.create_task(self._evaluate(slo), name=f"evaluate:{slo_id}")
+            self._in_flight[slo_id] = (slo, task)
+            task.add_done_callback(lambda done: self._settle(slo_id, done))
+        else:
+            task = running[1]
+        # shield: a caller that gives up (deadline, disconnect) must not cancel the others' evaluation.
+        return await asyncio.shield(task)
+
+    async def current(self, slo_id: str) -> Evaluation:
+        """The latest evaluation, or a fresh one when there is none yet."""
+        cached = self.latest(slo_id)
+        return cached if cached is not None else await self.evaluate_now(slo_id)
+
+    def _settle(self, slo_id: str, task: asyncio.Task[Evaluation]) -> None:
+        running = self._in_flight.get(slo_id)
+        if running is not None and running[1] is task:
+            del self._in_flight[slo_id]
+
+    async def _evaluate(self, slo: SLO) -> Evaluation:
+        event = await self.evaluator.evaluate(slo)
+        # An evaluation of a definition that was reloaded meanwhile is audited like any other,
+        # but must not overwrite the latest result of the definition now in force.
+        current = self.catalog.get(slo.id) == slo
+        listeners = (self._latest, *self._listeners) if current else self._listeners
+        notify_all(listeners, event, self._logger)
+        return event.evaluation
+
+    # --- the loops ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._started = True
+        ids = sorted(self.catalog.entries)
+        count = max(len(ids), 1)
+        for index, slo_id in enumerate(ids):
+            self._start_loop(slo_id, self._startup_spread * index / count)
+        self._spawn(self._ownership.start(ids), "ownership-start")
+
+    async def stop(self) -> None:
+        self._started = False
+        loops = list(self._loops.values())
+        self._loops.clear()
+        for task in loops:
+            task.cancel()
+        for task in loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for _, evaluation in list(self._in_flight.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await evaluation
+        for task in list(self._background):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self._ownership.stop()
+
+    def _on_catalog_change(self, change: CatalogChange) -> None:
+        for slo_id in change.removed:
+            self._stop_loop(slo_id)
+            self._latest.forget(slo_id)
+        if not self._started:
+            return
+        for slo_id in (*change.changed, *change.added):
+            self._stop_loop(slo_id)
+            self._start_loop(slo_id, 0.0)
+        self._spawn(self._ownership.update(sorted(self.catalog.entries)), "ownership-update")
+
+    def _start_loop(self, slo_id: str, delay: float) -> None:
+        self._loops[slo_id] = asyncio.create_task(self._loop(slo_id, delay), name=f"slo-loop:{slo_id}")
+
+    def _stop_loop(self, slo_id: str) -> None:
+        task = self._loops.pop(slo_id, None)
+        if task is not None:
+            task.cancel()
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _loop(self, slo_id: str, delay: float) -> None:
+        await self._timer.sleep(delay)
+        next_run = self._timer.monotonic()
+        while True:
+            slo = self.catalog.get(slo_id)
+            if slo is None:
+                return
+            if self._ownership.owns(slo_id):
+                try:
+                    await self.evaluate_now(slo_id)
+                except Exception:
+                    # The evaluator already turns adapter failures into WARN; this is a bug guard.
+                    self._logger.exception("evaluation of %s failed unexpectedly", slo_id)
+            next_run += slo.evaluation_interval.seconds
+            # After a long stall, skip missed runs rather than firing a burst of them.
+            now = self._timer.monotonic()
+            if next_run < now:
+                next_run = now + slo.evaluation_interval.seconds
+            await self._timer.sleep(next_run - now)

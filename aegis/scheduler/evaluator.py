@@ -1,0 +1,59 @@
+"""One evaluation of one SLO: read the adapter within a time limit, then ask the engine.
+
+Whatever the adapter does (hang, raise, report errors) the result is an Evaluation: a failure
+becomes missing data, which the engine answers with WARN and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime
+
+from aegis.engine.policy import evaluate
+from aegis.metrics.base import Measurement, MetricsAdapter
+from aegis.scheduler.listeners import Evaluated
+from aegis.scheduler.timing import Clock, utc_now
+from aegis.spec.model import SLO
+from aegis.telemetry import Telemetry
+
+
+class Evaluator:
+    def __init__(
+        self,
+        adapter: MetricsAdapter,
+        *,
+        telemetry: Telemetry,
+        clock: Clock = utc_now,
+        timeout: float = 60.0,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self._telemetry = telemetry
+        self._clock = clock
+        self._timeout = timeout
+        self._logger = logger or logging.getLogger(__name__)
+
+    async def evaluate(self, slo: SLO) -> Evaluated:
+        at = self._clock()
+        measurement = await self._measure(slo, at)
+        result = evaluate(slo, measurement, evaluation_id=str(uuid.uuid4()), now=self._clock())
+        return Evaluated(slo, result, _first_error(measurement))
+
+    async def _measure(self, slo: SLO, at: datetime) -> Measurement:
+        try:
+            return await asyncio.wait_for(self.adapter.measure(slo, slo.windows, at), timeout=self._timeout)
+        except TimeoutError:
+            self._telemetry.adapter_failed(slo.id)
+            return Measurement(at=at, error=f"metrics adapter timed out after {self._timeout:g}s")
+        except Exception as err:
+            self._telemetry.adapter_failed(slo.id)
+            self._logger.exception("metrics adapter raised for %s", slo.id)
+            return Measurement(at=at, error=f"metrics adapter failed: {type(err).__name__}: {err}")
+
+
+def _first_error(measurement: Measurement) -> str | None:
+    errors = [measurement.error] if measurement.error else []
+    errors += [s.error for s in measurement.windows.values() if s.error]
+    return errors[0] if errors else None
