@@ -1,100 +1,77 @@
-"""What a servicer sees when it is called over REST: a stand-in for grpc.aio.ServicerContext.
+"""From an HTTP request to the CallContext the pipeline runs with: forwarded headers, peer, deadline.
 
-The servicers are written once, against grpc.aio. The transcoder calls the very same methods
-with a RestServicerContext built from the HTTP request, so `await context.abort(...)`,
-`set_code`/`set_details` and `invocation_metadata()` keep their gRPC meaning over JSON.
+Only the headers we mean to pass on become metadata, as grpc-gateway's DefaultHeaderMatcher does:
+``Authorization``, ``X-Request-ID``, ``Grpc-Timeout``, W3C trace context, and any
+``Grpc-Metadata-<name>`` header as ``<name>``. Cookies, Host, proxies' hop-by-hop headers and
+everything else stay behind, so no interceptor or servicer can come to depend on them.
+
+The deadline is ``Grpc-Timeout`` (gRPC's syntax: ``5S``, ``250m``) when the caller sends one,
+capped by the server's default, else the default; a malformed one is 400.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NoReturn
+import asyncio
+import re
 
 import grpc
 from starlette.requests import Request
 
-__all__ = ["AbortError", "RestServicerContext", "context_for"]
+from aegis.api.errors import StatusError
+from aegis.api.pipeline import CallContext, Metadata
+
+__all__ = ["FORWARDED_HEADERS", "METADATA_PREFIX", "context_for", "forwarded_metadata", "parse_grpc_timeout"]
+
+FORWARDED_HEADERS = frozenset({"authorization", "x-request-id", "grpc-timeout", "traceparent", "tracestate"})
+METADATA_PREFIX = "grpc-metadata-"
+# gRPC's Timeout: at most 8 digits and a unit (Hours, Minutes, Seconds, milli, micro, nano).
+_GRPC_TIMEOUT = re.compile(r"([0-9]{1,8})([HMSmun])")
+_UNIT_SECONDS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 
 
-class AbortError(Exception):
-    """Raised by RestServicerContext.abort; carries the status to answer with.
+def forwarded_metadata(raw_headers: list[tuple[bytes, bytes]]) -> Metadata:
+    """The headers that become call metadata, names in lower case."""
+    found: list[tuple[str, str]] = []
+    for raw_name, raw_value in raw_headers:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in FORWARDED_HEADERS:
+            found.append((name, value))
+        elif name.startswith(METADATA_PREFIX) and len(name) > len(METADATA_PREFIX):
+            found.append((name[len(METADATA_PREFIX) :], value))
+    return tuple(found)
 
-    The REST twin of grpc.aio's AbortError: it unwinds the servicer, and the transcoder turns it
-    into a google.rpc.Status response.
-    """
 
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(f"{code.name}: {details}")
-        self.code = code
-        self.details = details
-
-
-class RestServicerContext:
-    """The part of grpc.aio.ServicerContext that thin servicers use, backed by an HTTP request.
-
-    Metadata is the HTTP request headers (lower-cased names); there is no deadline over REST, so
-    time_remaining() is None. Trailing metadata is accepted and dropped: JSON REST has no trailers.
-    """
-
-    def __init__(self, metadata: tuple[tuple[str, str], ...], peer: str) -> None:
-        self._metadata = metadata
-        self._peer = peer
-        self._code: grpc.StatusCode | None = None
-        self._details: str | None = None
-        self._trailing_metadata: tuple[tuple[str, str | bytes], ...] = ()
-
-    async def abort(
-        self,
-        code: grpc.StatusCode,
-        details: str = "",
-        trailing_metadata: Sequence[tuple[str, str | bytes]] = (),
-    ) -> NoReturn:
-        self._code = code
-        self._details = details
-        self._trailing_metadata = tuple(trailing_metadata)
-        raise AbortError(code, details)
-
-    def set_code(self, code: grpc.StatusCode) -> None:
-        self._code = code
-
-    def set_details(self, details: str) -> None:
-        self._details = details
-
-    def code(self) -> grpc.StatusCode | None:
-        return self._code
-
-    def details(self) -> str | None:
-        return self._details
-
-    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
-        return self._metadata
-
-    def peer(self) -> str:
-        return self._peer
-
-    def time_remaining(self) -> float | None:
+def parse_grpc_timeout(text: str) -> float | None:
+    """Seconds in a ``Grpc-Timeout`` value, or None when it is not gRPC's syntax."""
+    match = _GRPC_TIMEOUT.fullmatch(text.strip())
+    if match is None:
         return None
-
-    def cancelled(self) -> bool:
-        return False
-
-    def set_trailing_metadata(self, trailing_metadata: Sequence[tuple[str, str | bytes]]) -> None:
-        self._trailing_metadata = tuple(trailing_metadata)
-
-    def trailing_metadata(self) -> tuple[tuple[str, str | bytes], ...]:
-        return self._trailing_metadata
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-def context_for(request: Request) -> RestServicerContext:
-    """The context of one HTTP request: its headers as metadata, its client in gRPC's peer syntax."""
-    metadata = tuple(
-        (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in request.headers.raw
-    )
+def context_for(request: Request, default_timeout: float | None) -> CallContext:
+    metadata = forwarded_metadata(request.headers.raw)
+    timeout = default_timeout
+    asked = next((value for key, value in metadata if key == "grpc-timeout"), None)
+    if asked is not None:
+        parsed = parse_grpc_timeout(asked)
+        if parsed is None:
+            raise StatusError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"invalid Grpc-Timeout header {asked[:40]!r}: "
+                "expected up to 8 digits and a unit H, M, S, m, u or n",
+            )
+        timeout = parsed if timeout is None else min(parsed, timeout)
+    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+    return CallContext(surface="rest", metadata=metadata, peer=_peer(request), deadline=deadline)
+
+
+def _peer(request: Request) -> str:
+    """The client in gRPC's peer syntax, so logs read the same for both surfaces."""
     client = request.client
     if client is None:
-        peer = "unknown"
-    elif ":" in client.host:
-        peer = f"ipv6:[{client.host}]:{client.port}"
-    else:
-        peer = f"ipv4:{client.host}:{client.port}"
-    return RestServicerContext(metadata, peer)
+        return "unknown"
+    if ":" in client.host:
+        return f"ipv6:[{client.host}]:{client.port}"
+    return f"ipv4:{client.host}:{client.port}"

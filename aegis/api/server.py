@@ -2,8 +2,10 @@
 
 gRPC carries GateService, SLOService and AuditService plus the standard health
 protocol and server reflection (so ``grpcurl`` works without proto files). The
-REST app is transcoded from the same servicers, so both surfaces give the same
-answer by construction.
+REST app is transcoded from the same servicers, and both surfaces run every call
+through one request Pipeline (``build_pipeline``), so they give the same answer,
+and apply the same interceptors, by construction. Health, readiness, metrics and
+reflection stay outside the pipeline: probes must answer whatever it decides.
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from aegis.api.grpc_transport import generic_handlers
+from aegis.api.interceptors import DeadlineInterceptor, RequestIdInterceptor
+from aegis.api.pipeline import Pipeline
+from aegis.api.service_binding import ServiceBinding
 from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
-from aegis.api.transcoder import ServiceBinding, build_rest_app
+from aegis.api.transcoder import build_rest_app
 from aegis.app import Application
-from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc, slo_pb2, slo_pb2_grpc
+from aegis.v1 import audit_pb2, gate_pb2, slo_pb2
 
 # Logged once both listeners are up. Scripts that start the server on port 0
 # (tests, benchmarks) read the real ports back with LISTENING_PATTERN.
@@ -52,6 +58,11 @@ def build_bindings(app: Application) -> list[ServiceBinding]:
     ]
 
 
+def build_pipeline(app: Application) -> Pipeline:
+    """The interceptors every call on either surface runs through, outermost first."""
+    return Pipeline([RequestIdInterceptor(), DeadlineInterceptor()], logger=app.logger)
+
+
 def probe_routes(app: Application) -> list[BaseRoute]:
     """Liveness, readiness and the server's own metrics, beside the transcoded API."""
 
@@ -73,16 +84,17 @@ def probe_routes(app: Application) -> list[BaseRoute]:
     ]
 
 
-def build_rest(app: Application, bindings: Sequence[ServiceBinding]) -> Starlette:
-    return build_rest_app(bindings, routes=probe_routes(app), logger=app.logger)
+def build_rest(app: Application, bindings: Sequence[ServiceBinding], pipeline: Pipeline) -> Starlette:
+    return build_rest_app(bindings, pipeline=pipeline, routes=probe_routes(app), logger=app.logger)
 
 
 class Server:
     """Starts and stops the gRPC and REST listeners around one Application."""
 
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: Application, *, pipeline: Pipeline | None = None) -> None:
         self.app = app
         self._bindings = build_bindings(app)
+        self._pipeline = pipeline or build_pipeline(app)
         self._grpc: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._uvicorn: uvicorn.Server | None = None
@@ -95,10 +107,7 @@ class Server:
         settings = self.app.settings
         await self.app.start()
         self._grpc = grpc.aio.server()
-        # The generated registration helpers are untyped (grpc's codegen emits no annotations).
-        gate_pb2_grpc.add_GateServiceServicer_to_server(self._bindings[0].servicer, self._grpc)  # type: ignore[no-untyped-call]
-        slo_pb2_grpc.add_SLOServiceServicer_to_server(self._bindings[1].servicer, self._grpc)  # type: ignore[no-untyped-call]
-        audit_pb2_grpc.add_AuditServiceServicer_to_server(self._bindings[2].servicer, self._grpc)  # type: ignore[no-untyped-call]
+        self._grpc.add_generic_rpc_handlers(generic_handlers(self._bindings, self._pipeline, self.app.logger))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._grpc)
         reflection.enable_server_reflection(
             (
@@ -117,7 +126,7 @@ class Server:
         sock = _bind(settings.host, settings.port)
         self.http_port = sock.getsockname()[1]
         config = uvicorn.Config(
-            build_rest(self.app, self._bindings),
+            build_rest(self.app, self._bindings, self._pipeline),
             log_level=settings.log_level.lower(),
             lifespan="off",
             access_log=False,

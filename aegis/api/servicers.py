@@ -1,15 +1,16 @@
 """Thin gRPC servicers: validate, ask the scheduler or the store, convert at the edge.
 
 They know nothing of Prometheus or SQL, and fail only through
-``context.abort`` so that the REST transcoder, which calls these very methods,
-maps the same failures to the same HTTP statuses.
+``context.abort``. Both surfaces call these very methods through the one request
+pipeline, with a CallContext, so the same failure maps to the same gRPC status and
+HTTP status.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import grpc
 
@@ -21,13 +22,13 @@ from aegis.api.convert import (
     timestamp_from_pb,
     timestamp_to_pb,
 )
+from aegis.api.pipeline import CallContext
 from aegis.scheduler import Scheduler
 from aegis.spec.model import Decision
 from aegis.store.base import DEFAULT_LIMIT, MAX_LIMIT, AuditQuery, AuditStore, InvalidQueryError
 from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc, slo_pb2, slo_pb2_grpc
 
-# grpc.aio's ServicerContext is generic and untyped at runtime; servicers only call abort().
-Context = Any
+Context = CallContext
 
 
 async def _abort(context: Context, code: grpc.StatusCode, message: str) -> NoReturn:

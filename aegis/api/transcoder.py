@@ -1,23 +1,23 @@
 """Republish gRPC servicers as JSON REST by reading the `google.api.http` rules of their descriptors.
 
 grpc-gateway semantics without a generated gateway: every method with an http rule becomes a
-route, its path variables, body and query parameters fill the request message, the servicer is
-awaited exactly as grpc.aio would await it (with a small REST stand-in for the ServicerContext),
-and the response, or the error as google.rpc.Status, is written as proto3 JSON. Nothing here
-names an aegis endpoint: the contract in proto/ is the only routing table. docs/rest.md lists
-every choice (unknown query parameters, bodies, 404 vs 405, trailing slashes...).
+route, its path variables, body and query parameters fill the request message, and the call runs
+through the same request Pipeline as gRPC (interceptors included) with a CallContext built from
+the HTTP request; the response, or the error as google.rpc.Status, is written as proto3 JSON.
+Nothing here names an aegis endpoint: the contract in proto/ is the only routing table.
+docs/rest.md lists every choice (unknown query parameters, bodies, 404 vs 405, trailing slashes...).
 
 This module compiles the rules into routes and serves them; the pieces live beside it:
-`rest_context` (what a servicer sees), `_rest_request` (HTTP request -> request message) and
-`_rest_response` (response message -> JSON).
+`rest_context` (HTTP request -> CallContext), `_rest_request` (HTTP request -> request message)
+and `_rest_response` (response message -> JSON).
 """
 
 from __future__ import annotations
 
-import inspect
+import asyncio
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -26,12 +26,12 @@ from urllib.parse import quote, unquote
 import grpc
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import message_factory
-from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from starlette.applications import Starlette
 from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
@@ -46,19 +46,25 @@ from aegis.api._rest_request import (
 )
 from aegis.api._rest_response import render
 from aegis.api.errors import StatusError, code_for_http_status, status_response
+from aegis.api.grpc_transport import method_info
 from aegis.api.httprule import PathTemplate, TemplateError, parse_template
-from aegis.api.rest_context import AbortError, RestServicerContext, context_for
+from aegis.api.pipeline import AbortError, CallContext, Handler, Pipeline
+from aegis.api.rest_context import context_for
+from aegis.api.service_binding import ServiceBinding
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_TIMEOUT",
+    "CallContext",
     "RestConfigError",
-    "RestServicerContext",
     "ServiceBinding",
     "build_rest_app",
 ]
 
 # gRPC's default limit on a received message: a REST body gets no more room than its gRPC twin.
 DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
+# A REST call without Grpc-Timeout gets this deadline (seconds); None: no deadline.
+DEFAULT_TIMEOUT = 120.0
 
 _INTERNAL_MESSAGE = "internal error"
 _MATCH_KEY = "aegis.rest.match"
@@ -68,14 +74,6 @@ _ALLOWED_KEY = "aegis.rest.allowed"
 # --- Public surface ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ServiceBinding:
-    """A gRPC service descriptor and the grpc.aio servicer instance that implements it."""
-
-    descriptor: ServiceDescriptor
-    servicer: object
-
-
 class RestConfigError(ValueError):
     """An http rule that cannot be served (bad template, unknown field, clashing routes...)."""
 
@@ -83,17 +81,21 @@ class RestConfigError(ValueError):
 def build_rest_app(
     bindings: Sequence[ServiceBinding],
     *,
+    pipeline: Pipeline | None = None,
     routes: Sequence[BaseRoute] = (),
     logger: logging.Logger | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    default_timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Starlette:
     """A Starlette app serving every http-annotated method of `bindings`, plus the extra `routes`.
 
-    Raises RestConfigError at build time for any rule that could not be served, so a broken
-    contract stops the server from starting instead of answering 404 forever.
+    Every call runs through `pipeline` (the same one the gRPC server runs; by default one without
+    interceptors). Raises RestConfigError at build time for any rule that could not be served, so
+    a broken contract stops the server from starting instead of answering 404 forever.
     """
+    log = logger or logging.getLogger(__name__)
     transcoding = _TranscodingRoute(
-        _compile_routes(bindings), logger or logging.getLogger(__name__), max_body_size
+        _compile_routes(bindings, pipeline or Pipeline(logger=log)), log, max_body_size, default_timeout
     )
     app = Starlette(
         routes=[*routes, transcoding],
@@ -110,7 +112,7 @@ def build_rest_app(
 @dataclass(frozen=True)
 class _Rpc:
     name: str
-    handler: Callable[[Message, RestServicerContext], Any]
+    handler: Handler  # the pipeline around the servicer method
     request_class: type[Message]
     response_class: type[Message]
 
@@ -133,7 +135,7 @@ class _RestRoute:
 _HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
-def _compile_routes(bindings: Sequence[ServiceBinding]) -> list[_RestRoute]:
+def _compile_routes(bindings: Sequence[ServiceBinding], pipeline: Pipeline) -> list[_RestRoute]:
     routes: list[_RestRoute] = []
     seen: dict[tuple[str, str], _RestRoute] = {}
     for binding in bindings:
@@ -141,7 +143,7 @@ def _compile_routes(bindings: Sequence[ServiceBinding]) -> list[_RestRoute]:
             rules = _http_rules(method)
             if not rules:
                 continue
-            rpc = _resolve_rpc(method, binding.servicer)
+            rpc = _resolve_rpc(method, binding.servicer, pipeline)
             for rule in rules:
                 route = _compile_rule(method, rule, rpc)
                 clash = seen.get((route.http_method, route.template.shape))
@@ -166,7 +168,7 @@ def _http_rules(method: MethodDescriptor) -> list[http_pb2.HttpRule]:
     return [rule, *rule.additional_bindings]
 
 
-def _resolve_rpc(method: MethodDescriptor, servicer: object) -> _Rpc:
+def _resolve_rpc(method: MethodDescriptor, servicer: object, pipeline: Pipeline) -> _Rpc:
     if method.client_streaming or method.server_streaming:
         raise RestConfigError(f"{method.full_name}: streaming methods cannot be transcoded to REST")
     handler = getattr(servicer, method.name, None)
@@ -176,7 +178,7 @@ def _resolve_rpc(method: MethodDescriptor, servicer: object) -> _Rpc:
         )
     return _Rpc(
         name=method.full_name,
-        handler=handler,
+        handler=pipeline.handler(method_info(method), handler),
         request_class=message_factory.GetMessageClass(method.input_type),
         response_class=message_factory.GetMessageClass(method.output_type),
     )
@@ -258,10 +260,17 @@ def _resolve(message: Descriptor, dotted: str, where: str) -> FieldPath:
 class _TranscodingRoute(BaseRoute):
     """Every transcoded route in one Starlette route, so 405 can list all methods of a path."""
 
-    def __init__(self, routes: Sequence[_RestRoute], logger: logging.Logger, max_body_size: int) -> None:
+    def __init__(
+        self,
+        routes: Sequence[_RestRoute],
+        logger: logging.Logger,
+        max_body_size: int,
+        default_timeout: float | None,
+    ) -> None:
         self._routes = tuple(routes)
         self._logger = logger
         self._max_body_size = max_body_size
+        self._default_timeout = default_timeout
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
@@ -287,57 +296,61 @@ class _TranscodingRoute(BaseRoute):
         matched: tuple[_RestRoute, dict[str, str]] | None = scope.get(_MATCH_KEY)
         if matched is None:
             allowed = ", ".join(scope[_ALLOWED_KEY])
-            response = status_response(
+            response: Response | None = status_response(
                 grpc.StatusCode.UNIMPLEMENTED,
                 f"method {request.method} is not allowed on {request.url.path}; allowed: {allowed}",
                 http_status=HTTPStatus.METHOD_NOT_ALLOWED,
                 headers={"Allow": allowed},
             )
         else:
-            response = await self._serve(*matched, request)
-        await response(scope, receive, send)
+            response = await self._serve(*matched, request, receive)
+        if response is not None:
+            await response(scope, receive, send)
 
-    async def _serve(self, route: _RestRoute, variables: Mapping[str, str], request: Request) -> Response:
+    async def _serve(
+        self, route: _RestRoute, variables: Mapping[str, str], request: Request, receive: Receive
+    ) -> Response | None:
+        """The response, or None when the client went away (its work is cancelled, nothing is sent)."""
         try:
+            context = context_for(request, self._default_timeout)
             message = await build_request(route.request, variables, request, self._max_body_size)
         except StatusError as err:
             return status_response(err.code, err.message, http_status=err.http_status)
-        return await self._invoke(route.rpc, message, route.response_body, context_for(request))
+        except ClientDisconnect:
+            self._logger.info("%s: the client disconnected while sending its request", route.rpc.name)
+            return None
+        call = asyncio.create_task(self._call(route, message, context))
+        gone = asyncio.create_task(_disconnected(receive))
+        await asyncio.wait({call, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if call.done():
+            gone.cancel()
+            return call.result()
+        context.mark_cancelled()
+        call.cancel()
+        self._logger.info("%s: the client disconnected; its call was cancelled", route.rpc.name)
+        return None
 
-    async def _invoke(
-        self, rpc: _Rpc, message: Message, response_body: FieldPath, context: RestServicerContext
-    ) -> Response:
-        """Await the servicer with grpc.aio's rules for codes set on the context."""
+    async def _call(self, route: _RestRoute, message: Message, context: CallContext) -> Response:
+        rpc = route.rpc
         try:
-            result = rpc.handler(message, context)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await rpc.handler(message, context)
         except AbortError as aborted:
-            if aborted.code == grpc.StatusCode.OK:
-                self._logger.error("%s called abort() with OK; answering INTERNAL", rpc.name)
-                return status_response(grpc.StatusCode.INTERNAL, _INTERNAL_MESSAGE)
-            return status_response(aborted.code, aborted.details or "")
-        except Exception:
-            code = context.code()
-            if code is not None and code != grpc.StatusCode.OK:
-                # grpc.aio honours a code set before raising (the generated stubs do this).
-                self._logger.info("%s raised after setting %s", rpc.name, code.name, exc_info=True)
-                return status_response(code, context.details() or "")
-            self._logger.exception("%s failed over REST", rpc.name)
-            return status_response(grpc.StatusCode.INTERNAL, _INTERNAL_MESSAGE)
-        code = context.code()
-        if code is not None and code != grpc.StatusCode.OK:
-            return status_response(code, context.details() or "")
-        if not isinstance(result, rpc.response_class):
-            self._logger.error(
-                "%s returned %s instead of %s", rpc.name, type(result).__name__, rpc.response_class.__name__
-            )
-            return status_response(grpc.StatusCode.INTERNAL, _INTERNAL_MESSAGE)
+            headers = dict((*context.response_headers, *aborted.headers))
+            return status_response(aborted.code, aborted.details, headers=headers)
         try:
-            return JSONResponse(render(result, response_body))
+            body = render(result, route.response_body)
         except Exception:
             self._logger.exception("%s: cannot encode the response as JSON", rpc.name)
             return status_response(grpc.StatusCode.INTERNAL, _INTERNAL_MESSAGE)
+        return JSONResponse(body, headers=dict(context.response_headers))
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns once the client has gone (the request body has been read by then)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
 
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"

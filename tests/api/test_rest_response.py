@@ -17,7 +17,7 @@ from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import Message
 
 from aegis.api._rest_response import render, to_json
-from aegis.api.transcoder import RestServicerContext, ServiceBinding, build_rest_app
+from aegis.api.transcoder import CallContext, ServiceBinding, build_rest_app
 from aegis.v1 import audit_pb2, audit_pb2_grpc, evaluation_pb2, gate_pb2, gate_pb2_grpc
 
 # The decision response as the README documents it: Evaluation's fields by number.
@@ -153,14 +153,14 @@ def test_render_orders_a_response_body_message_field() -> None:
 
 class GateServicer(gate_pb2_grpc.GateServiceServicer):
     async def Decide(
-        self, request: gate_pb2.DecideRequest, context: RestServicerContext
+        self, request: gate_pb2.DecideRequest, context: CallContext
     ) -> gate_pb2.DecideResponse:
         return gate_pb2.DecideResponse(evaluation=late_fields_evaluation())
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def ListAuditRecords(
-        self, request: audit_pb2.ListAuditRecordsRequest, context: RestServicerContext
+        self, request: audit_pb2.ListAuditRecordsRequest, context: CallContext
     ) -> audit_pb2.ListAuditRecordsResponse:
         return audit_pb2.ListAuditRecordsResponse(records=[late_fields_evaluation()], next_page_token="n")
 
