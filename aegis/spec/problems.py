@@ -76,6 +76,15 @@ def format_path(path: Sequence[str | int]) -> str:
     return text
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: messages quote files, never copy them.
+
+    >>> shorten("abcdefgh", 6)
+    'abc...'
+    """
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
+
+
 def describe_value(value: object) -> str:
     """How a found value reads in a message, with its YAML kind where it matters.
 
@@ -93,8 +102,7 @@ def describe_value(value: object) -> str:
     if isinstance(value, float):
         return f"{value} (a number)"
     if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return f"{shown!r} (a string)"
+        return f"{shorten(value, 60)!r} (a string)"
     if isinstance(value, dict):
         return "a mapping" if value else "an empty mapping"
     if isinstance(value, list):
@@ -102,4 +110,4 @@ def describe_value(value: object) -> str:
     if isinstance(value, datetime.date):
         # YAML reads an unquoted 2024-01-01 as a date, which surprises people.
         return f"{value.isoformat()} (a date; quote it to make it a string)"
-    return f"{value!r} (a {type(value).__name__})"
+    return f"{shorten(repr(value), 60)} (a {type(value).__name__})"

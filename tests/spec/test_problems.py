@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from aegis.spec.problems import SpecProblem, describe_value, format_path
+from aegis.spec.problems import SpecProblem, describe_value, format_path, shorten
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,16 @@ def test_format_path_table(path: tuple[str | int, ...], text: str) -> None:
 )
 def test_describe_value_table(value: object, text: str) -> None:
     assert describe_value(value) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "shown"),
+    [("abc", 3, "abc"), ("abcdefgh", 6, "abc..."), ("x" * 10**6, 10, "xxxxxxx...")],
+)
+def test_shorten_quotes_a_snippet_never_the_whole_text(text: str, limit: int, shown: str) -> None:
+    assert shorten(text, limit) == shown
+
+
+def test_describe_value_never_copies_a_long_value() -> None:
+    assert len(describe_value(["x" * 10**6])) < 100
+    assert len(describe_value("x" * 10**6)) < 100
