@@ -35,7 +35,7 @@ class SpecDirectoryError(Exception):
 class SpecProblem:
     """One thing wrong with one SLO file.
 
-    ``path`` is a dotted field path such as ``spec.burnRateRules[0].threshold``,
+    ``path`` is a dotted field path such as ``spec.burnPolicy.rules[0].threshold``,
     or ``""`` when the problem concerns the whole file or document.
     """
 
@@ -51,10 +51,11 @@ class SpecProblem:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """The SLOs that loaded cleanly and every problem found on the way."""
+    """The SLOs that loaded cleanly, every problem found on the way, and the files read."""
 
     slos: tuple[SLO, ...] = ()
     problems: tuple[SpecProblem, ...] = ()
+    files: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -64,8 +65,8 @@ class LoadResult:
 def format_path(path: Sequence[str | int]) -> str:
     """Dotted path with list indexes in brackets.
 
-    >>> format_path(("spec", "burnRateRules", 0, "threshold"))
-    'spec.burnRateRules[0].threshold'
+    >>> format_path(("spec", "burnPolicy", "rules", 0, "threshold"))
+    'spec.burnPolicy.rules[0].threshold'
     """
     text = ""
     for part in path:

@@ -25,8 +25,8 @@ def test_spec_problem_str_omits_empty_path(problem: SpecProblem, text: str) -> N
     [
         ((), ""),
         (("kind",), "kind"),
-        (("spec", "burnRateRules", 0, "threshold"), "spec.burnRateRules[0].threshold"),
-        (("spec", "burnRateRules", 2), "spec.burnRateRules[2]"),
+        (("spec", "burnPolicy", "rules", 0, "threshold"), "spec.burnPolicy.rules[0].threshold"),
+        (("spec", "burnPolicy", "rules", 2), "spec.burnPolicy.rules[2]"),
     ],
 )
 def test_format_path_table(path: tuple[str | int, ...], text: str) -> None:
