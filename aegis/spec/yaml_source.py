@@ -16,7 +16,7 @@ composing and the bounds are ours.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,54 +45,49 @@ class YamlSourceError(ValueError):
     """Text that is not valid YAML, or exceeds a bound; the message carries the line and column."""
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """A composed node's size with aliases expanded, and its height (1 for a scalar)."""
-
-    size: int
-    height: int
-
-
 class _BoundedComposer(Composer):
     """PyYAML's composer, counting depth and expanded nodes as it goes, and refusing recursion."""
 
     # Provided by the event source (Parser or libyaml's CParser) earlier in the loader's MRO.
     peek_event: Callable[[], Any]
-    check_event: Callable[..., bool]
 
     def __init__(self) -> None:
         super().__init__()
         self._depth = 0
         self._expanded = 0
-        self._shapes: dict[int, _Shape] = {}
+        # id(node) -> (size with aliases expanded, height): known once the node is composed.
+        self._shapes: dict[int, tuple[int, int]] = {}
+
+    def compose_document(self) -> Node | None:
+        self._shapes = {}  # Anchors do not cross documents, so neither do shapes.
+        return super().compose_document()
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        if self.check_event(AliasEvent):
-            event = self.peek_event()
+        event: Any = self.peek_event()
+        mark: Any = event.start_mark  # libyaml's Mark or PyYAML's: both have line and column.
+        if isinstance(event, AliasEvent):
             node = super().compose_node(parent, index)
             shape = self._shapes.get(id(node))
             if node is None or shape is None:
-                anchor = shorten(event.anchor, 40)
+                anchor = shorten(str(event.anchor), 40)
                 message = f"alias *{anchor} is used inside its own anchor (a recursive value)"
-                raise ComposerError(None, None, message, event.start_mark)
-            self._check(self._depth + shape.height, shape.size, event.start_mark)
+                raise ComposerError(None, None, message, mark)
+            self._check(self._depth + shape[1], shape[0], mark)
             return node
-        start = self.peek_event().start_mark
         self._depth += 1
         before = self._expanded
-        self._check(self._depth, 1, start)
+        self._check(self._depth, 1, mark)
         try:
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        if node is None:
-            return None
-        shape = _Shape(self._expanded - before, 1 + max(map(self._height, _children(node)), default=0))
-        self._shapes[id(node)] = shape
+        if isinstance(node, ScalarNode):
+            self._shapes[id(node)] = (1, 1)
+        elif node is not None:
+            shapes = self._shapes
+            height = 1 + max((shapes[id(child)][1] for child in _children(node)), default=0)
+            shapes[id(node)] = (self._expanded - before, height)
         return node
-
-    def _height(self, node: Node) -> int:
-        return self._shapes[id(node)].height
 
     def _check(self, depth: int, added: int, mark: Any) -> None:
         if depth > MAX_DEPTH:
@@ -109,12 +104,13 @@ class _BoundedComposer(Composer):
             )
 
 
-def _children(node: Node) -> list[Node]:
+def _children(node: Node) -> Iterator[Node]:
     if isinstance(node, SequenceNode):
-        return list(node.value)
-    if isinstance(node, MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
+        yield from node.value
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
 
 
 class _StrictConstructor(SafeConstructor):
