@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from aegis.metrics.prometheus import PrometheusAdapter
+from aegis.spec.loader import load_file
 from tests._prometheus import (
     HISTORY,
     History,
@@ -27,6 +30,8 @@ from tests._prometheus import (
     running_prometheus,
 )
 from tests.conftest import FIXTURES, LiveServer, default_settings, start_live, stop_live
+from tests.metrics._faultproxy import FaultProxy
+from tests.metrics._scenarios import fast_config
 
 pytestmark = pytest.mark.prometheus
 
@@ -77,3 +82,18 @@ async def test_readme_slo_on_prometheus_reads_the_worked_example(live_on_readme:
     ]
     # minDataPoints 10: a 15 s scrape interval gives 20 samples in 5 minutes.
     assert body["hasTooFewDataPoints"] is False and body["isStale"] is False
+
+
+async def test_readme_slo_costs_two_requests_per_evaluation(readme_prometheus: ServerProcess) -> None:
+    """v0.1.0 sent one request per query and window: 8 for the README's 4 windows (5m, 1h, 6h, 30d)."""
+    slo = load_file(README_SLO).slos[0]
+    proxy = await FaultProxy.start(readme_prometheus.url)
+    adapter = PrometheusAdapter(fast_config(proxy.url))
+    try:
+        measurement = await adapter.measure(slo, slo.windows, datetime.now(UTC))
+    finally:
+        await adapter.aclose()
+        await proxy.close()
+    assert len(slo.windows) * 2 == 8
+    assert all(sample.good is not None and sample.error is None for sample in measurement.windows.values())
+    assert proxy.requests == adapter.requests_total == 2
