@@ -38,6 +38,8 @@ class Application:
         self.telemetry = Telemetry()
         # Adapter and store first: a bad setting there is reported before anything is logged.
         self.adapter: MetricsAdapter = _build_adapter(settings, self.telemetry, self.logger)
+        # Skipped fixture files: listed beside SLO file problems, so an operator sees both.
+        self.fixture_problems = self.adapter.problems if isinstance(self.adapter, SyntheticAdapter) else ()
         self.store: AuditStore = _open_store(settings)
         spec: LoadResult = _load_specs(settings, self.logger)
         self.catalog = SLOCatalog(spec.slos, spec.problems, logger=self.logger)
@@ -72,6 +74,7 @@ class Application:
 
     def readiness(self) -> Readiness:
         reasons = [f"SLO file problem: {problem}" for problem in self.catalog.problems]
+        reasons += [f"synthetic fixture problem: {problem}" for problem in self.fixture_problems]
         if not len(self.catalog):
             return Readiness(False, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
         pending = self.scheduler.not_yet_evaluated()

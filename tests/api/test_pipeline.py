@@ -93,7 +93,7 @@ async def test_pipeline_keeps_a_sane_request_id_and_replaces_a_wild_one(
     wild = await live.rest.get("/v1/slo", headers={"X-Request-ID": "a b\tc" + "x" * 200})
     stub = gate_pb2_grpc.GateServiceStub(live.channel)
     call = stub.GetServiceState(
-        gate_pb2.GetServiceStateRequest(service="api", environment="production"),
+        gate_pb2.GetServiceStateRequest(service="api-gateway", environment="production"),
         metadata=(("x-request-id", "deploy-43"),),
     )
     await call
