@@ -19,10 +19,9 @@ help: ## List the targets
 
 install: $(VENV)/.installed ## Create .venv and install the package with its test extras
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+# scripts/install.sh is shared with the Dockerfile's build stage, so the two cannot drift.
+$(VENV)/.installed: pyproject.toml scripts/install.sh
+	PYTHON=$(PYTHON) scripts/install.sh --editable --extras test $(VENV)
 	touch $@
 
 run: install ## Start the server on the embedded default (synthetic adapter, SQLite, fixtures/slo/valid)
@@ -71,12 +70,12 @@ clients/ts/node_modules/.package-lock.json: clients/ts/package.json clients/ts/p
 	touch $@
 
 lint: install tools ## ruff over code, tests and benches; buf lint and build over the contract
-	$(VENV)/bin/ruff check aegis tests bench
+	$(VENV)/bin/ruff check aegis tests bench deploy
 	$(BUF) lint
 	$(BUF) build -o /dev/null
 
 typecheck: install ## mypy --strict over the hand-written code
-	$(VENV)/bin/mypy aegis
+	$(VENV)/bin/mypy aegis deploy
 
 test: install system-deps tools lint typecheck ## Install what the tests need, then lint, type check and run every test
 	$(PY) -m pytest

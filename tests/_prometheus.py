@@ -211,13 +211,18 @@ def backfill(history: History, blocks_dir: Path) -> Path:
 
 @dataclass
 class ServerProcess:
-    """A server subprocess on 127.0.0.1:port; ``stop()``/``start()`` restart it on the same port."""
+    """A server subprocess on 127.0.0.1:port; ``stop()``/``start()`` restart it on the same port.
+
+    Ready once ``ready_path`` answers 200; ``env`` and ``cwd`` default to this process's.
+    """
 
     argv: list[str]
     port: int
     ready_path: str
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] | None = None  # None: this process's environment
+    cwd: Path | None = None
 
     @property
     def url(self) -> str:
@@ -225,7 +230,9 @@ class ServerProcess:
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd
+            )
         deadline = time.monotonic() + _READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
