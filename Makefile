@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.cache/bin
 BUF := tools/node_modules/.bin/buf
 GRPCURL_VERSION := v1.9.4
+GHZ_VERSION := v0.120.0
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 APT_PACKAGES := prometheus victoria-metrics postgresql
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
@@ -44,7 +45,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc clients/ts/node_modules/.package-lock.json ## Install buf, protoc-gen-es, grpcurl, the Go plugins and the TS client's packages
+tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc clients/ts/node_modules/.package-lock.json ## Install buf, protoc-gen-es, grpcurl, ghz, the Go plugins and the TS client's packages
 
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --silent
@@ -53,6 +54,11 @@ $(BUF): tools/package.json tools/package-lock.json
 $(TOOLS_BIN)/grpcurl:
 	mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+# ghz, the gRPC load tool; tests/api/test_reflection.py drives it through reflection alone.
+$(TOOLS_BIN)/ghz:
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
 
 # protoc-gen-go at the protobuf runtime's version: `go install` inside the module reads go.mod.
 $(TOOLS_BIN)/protoc-gen-go: clients/go/go.mod
