@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute, Route
 
 from aegis.api.grpc_transport import generic_handlers
 from aegis.api.interceptors import DeadlineInterceptor, RequestIdInterceptor
+from aegis.api.openapi import openapi_route
 from aegis.api.pipeline import Pipeline
 from aegis.api.reflection import add_reflection
 from aegis.api.service_binding import ServiceBinding
@@ -64,7 +65,7 @@ def build_pipeline(app: Application) -> Pipeline:
 
 
 def probe_routes(app: Application) -> list[BaseRoute]:
-    """Liveness, readiness and the server's own metrics, beside the transcoded API."""
+    """Liveness, readiness, the server's own metrics and the OpenAPI document, beside the API."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -81,6 +82,7 @@ def probe_routes(app: Application) -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        openapi_route(),
     ]
 
 
