@@ -84,10 +84,11 @@ clients/ts/node_modules/.package-lock.json: clients/ts/package.json clients/ts/p
 	cd clients/ts && npm ci --no-audit --no-fund --silent
 	touch $@
 
-lint: install tools ## ruff over code, tests and benches; buf lint and build over the contract
-	$(VENV)/bin/ruff check aegis tests bench
+lint: install tools ## ruff over code, tests and benches; buf lint, build and breaking over the contract
+	$(VENV)/bin/ruff check aegis tests bench scripts
 	$(BUF) lint
 	$(BUF) build -o /dev/null
+	$(BUF) breaking --against proto/released/aegis-v1.binpb
 
 typecheck: install ## mypy --strict over the hand-written code
 	$(VENV)/bin/mypy aegis
