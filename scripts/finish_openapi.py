@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import pkgutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,16 +30,13 @@ from typing import Any
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor
 
-# Registers every aegis.v1 message (and google.rpc.Status) in the default descriptor pool.
-_MODULES = ("aegis.v1.audit_pb2", "aegis.v1.gate_pb2", "aegis.v1.slo_pb2", "google.rpc.status_pb2")
 _DEFINITIONS = "#/definitions/"
 
 Json = Any
 
 
 def main(source: Path, target: Path) -> None:
-    for module in _MODULES:
-        importlib.import_module(module)
+    _register_messages()
     document = json.loads(source.read_text())
     definitions: dict[str, Json] = document["definitions"]
     responses = _reachable(definitions, _response_schemas(document))
@@ -65,6 +63,16 @@ def main(source: Path, target: Path) -> None:
     document["definitions"] = {name: body for name, body in definitions.items() if name in used}
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _register_messages() -> None:
+    """Every aegis.v1 message (and google.rpc.Status) into the default descriptor pool."""
+    import aegis.v1
+
+    for module in pkgutil.iter_modules(aegis.v1.__path__):
+        if module.name.endswith("_pb2"):
+            importlib.import_module(f"aegis.v1.{module.name}")
+    importlib.import_module("google.rpc.status_pb2")
 
 
 def _message(name: str) -> Descriptor | None:
