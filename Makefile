@@ -8,7 +8,9 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.cache/bin
 BUF := tools/node_modules/.bin/buf
 GRPCURL_VERSION := v1.9.4
+GHZ_VERSION := v0.120.0
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+GRPC_GATEWAY_VERSION := v2.33.0
 APT_PACKAGES := prometheus victoria-metrics postgresql
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
@@ -28,9 +30,10 @@ run: install ## Start the server on the embedded default (synthetic adapter, SQL
 	$(VENV)/bin/aegis-server --adapter synthetic --synthetic-fixtures fixtures/metrics \
 		--slo-dir fixtures/slo/valid --db aegis.db
 
-generate: install tools ## Regenerate the Python stubs and the Go and TypeScript clients from proto/
+generate: install tools ## Regenerate the Python stubs, the Go and TypeScript clients and the OpenAPI document from proto/
 	scripts/gen_python.sh
 	scripts/gen_clients.sh
+	scripts/gen_openapi.sh
 
 system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL) when missing
 	@missing=""; \
@@ -43,7 +46,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc clients/ts/node_modules/.package-lock.json ## Install buf, protoc-gen-es, grpcurl, the Go plugins and the TS client's packages
+tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-openapiv2 clients/ts/node_modules/.package-lock.json ## Install buf, protoc-gen-es, grpcurl, ghz, the Go and OpenAPI plugins and the TS client's packages
 
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --silent
@@ -52,6 +55,11 @@ $(BUF): tools/package.json tools/package-lock.json
 $(TOOLS_BIN)/grpcurl:
 	mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+# ghz, the gRPC load tool; tests/api/test_reflection.py drives it through reflection alone.
+$(TOOLS_BIN)/ghz:
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
 
 # protoc-gen-go at the protobuf runtime's version: `go install` inside the module reads go.mod.
 $(TOOLS_BIN)/protoc-gen-go: clients/go/go.mod
@@ -65,14 +73,21 @@ $(TOOLS_BIN)/protoc-gen-go-grpc: Makefile
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	touch $@
 
+# grpc-gateway's OpenAPI generator (scripts/gen_openapi.sh); depends on the Makefile like the above.
+$(TOOLS_BIN)/protoc-gen-openapiv2: Makefile
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+	touch $@
+
 clients/ts/node_modules/.package-lock.json: clients/ts/package.json clients/ts/package-lock.json
 	cd clients/ts && npm ci --no-audit --no-fund --silent
 	touch $@
 
-lint: install tools ## ruff over code, tests and benches; buf lint and build over the contract
-	$(VENV)/bin/ruff check aegis tests bench deploy
+lint: install tools ## ruff over code, tests and benches; buf lint, build and breaking over the contract
+	$(VENV)/bin/ruff check aegis tests bench scripts deploy
 	$(BUF) lint
 	$(BUF) build -o /dev/null
+	$(BUF) breaking --against proto/released/aegis-v1.binpb
 
 typecheck: install ## mypy --strict over the hand-written code
 	$(VENV)/bin/mypy aegis deploy

@@ -1,10 +1,10 @@
 """Both surfaces in one process and one event loop: grpc.aio and Starlette on uvicorn.
 
 gRPC carries GateService, SLOService and AuditService plus the standard health
-protocol and server reflection (so ``grpcurl`` works without proto files). The
-REST app is transcoded from the same servicers, and both surfaces run every call
-through one request Pipeline (``build_pipeline``), so they give the same answer,
-and apply the same interceptors, by construction. Health, readiness, metrics and
+protocol and server reflection v1 and v1alpha (so ``grpcurl`` and ``ghz`` work without
+proto files). The REST app is transcoded from the same servicers, and both surfaces run
+every call through one request Pipeline (``build_pipeline``), so they give the same
+answer, and apply the same interceptors, by construction. Health, readiness, metrics and
 reflection stay outside the pipeline: probes must answer whatever it decides.
 """
 
@@ -21,7 +21,6 @@ from collections.abc import Sequence
 import grpc
 import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,7 +28,9 @@ from starlette.routing import BaseRoute, Route
 
 from aegis.api.grpc_transport import generic_handlers
 from aegis.api.interceptors import DeadlineInterceptor, RequestIdInterceptor
+from aegis.api.openapi import openapi_route
 from aegis.api.pipeline import Pipeline
+from aegis.api.reflection import add_reflection
 from aegis.api.service_binding import ServiceBinding
 from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
 from aegis.api.transcoder import build_rest_app
@@ -64,7 +65,7 @@ def build_pipeline(app: Application) -> Pipeline:
 
 
 def probe_routes(app: Application) -> list[BaseRoute]:
-    """Liveness, readiness and the server's own metrics, beside the transcoded API."""
+    """Liveness, readiness, the server's own metrics and the OpenAPI document, beside the API."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -81,6 +82,7 @@ def probe_routes(app: Application) -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        openapi_route(),
     ]
 
 
@@ -109,14 +111,8 @@ class Server:
         self._grpc = grpc.aio.server()
         self._grpc.add_generic_rpc_handlers(generic_handlers(self._bindings, self._pipeline, self.app.logger))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._grpc)
-        reflection.enable_server_reflection(
-            (
-                *_SERVICE_NAMES,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ),
-            self._grpc,
-        )
+        health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+        add_reflection(self._grpc, (*_SERVICE_NAMES, health_service))
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.grpc_port = self._grpc.add_insecure_port(f"{_grpc_host(settings.host)}:{settings.grpc_port}")
         if self.grpc_port == 0:
