@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from aegis.store import database, migrate
 from aegis.store._schema import evaluations
 from aegis.store.sql import SQLAuditStore
 from tests._postgres import PostgresServer, create_database, postgres_bin_dir_or_skip, running_postgres
@@ -20,7 +21,14 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def postgres_store_url(postgres_server: PostgresServer) -> str:
-    return postgres_server.url(create_database(postgres_server, "aegis_store_tests"))
+    """A database at the schema head: on PostgreSQL that is an explicit step, as in production."""
+    url = postgres_server.url(create_database(postgres_server, "aegis_store_tests"))
+    engine = database.create(database.parse_url(url))
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
