@@ -1,8 +1,8 @@
-"""Store fixtures: every behavioural test runs on SQLite and on a real PostgreSQL."""
+"""Store fixtures: every behavioural test runs on SQLite and on a real PostgreSQL (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -10,13 +10,7 @@ import pytest
 from aegis.store import database, migrate
 from aegis.store._schema import evaluations
 from aegis.store.sql import SQLAuditStore
-from tests._postgres import PostgresServer, create_database, postgres_bin_dir_or_skip, running_postgres
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    with running_postgres(postgres_bin_dir_or_skip()) as server:
-        yield server
+from tests._postgres import PostgresServer, create_database
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ THIRTY_DAYS = Window.parse("30d")
 
 
 def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*parts).replace(tzinfo=UTC)  # type: ignore[arg-type]
 
 
 def _checkout(evaluation_id: str, decision: Decision, timestamp: datetime, **changes: object) -> Evaluation:
@@ -136,8 +136,8 @@ def test_go_timestamps_that_are_not_times_are_unreadable(written: object) -> Non
         parse_go_timestamp(written)
 
 
-def _row(row: V010Row, row_id: int = 1, **changes: object) -> dict[str, object]:
-    values: dict[str, object] = {"id": row_id, "environment": "prod", **row.__dict__}
+def _row(row: V010Row, **changes: object) -> dict[str, object]:
+    values: dict[str, object] = {"id": 1, "environment": "prod", **row.__dict__}
     values.update(changes)
     return values
 
