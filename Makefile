@@ -12,7 +12,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 APT_PACKAGES := prometheus victoria-metrics postgresql
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
-.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean
+.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,10 @@ run: install ## Start the server on the embedded default (synthetic adapter, SQL
 generate: install tools ## Regenerate the Python stubs and the Go and TypeScript clients from proto/
 	scripts/gen_python.sh
 	scripts/gen_clients.sh
+
+migration: install ## New audit-schema revision from aegis/store/_schema.py: make migration m="what it does"
+	@test -n "$(m)" || { echo 'usage: make migration m="what the revision does"' >&2; exit 2; }
+	$(PY) scripts/new_revision.py "$(m)"
 
 system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL) when missing
 	@missing=""; \

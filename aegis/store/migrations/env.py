@@ -8,13 +8,21 @@ hold v0.1.0's tables (kept for a rollback) or another application's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-from aegis.store._schema import metadata
+from aegis.store._schema import UTCDateTime, metadata
 from aegis.store.migrate import VERSION_TABLE, include_object
+
+
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write our column types as plain SQLAlchemy ones: a revision must not import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -24,6 +32,7 @@ def _run(connection: Connection) -> None:
         version_table=VERSION_TABLE,
         include_object=include_object,
         compare_type=True,
+        render_item=_render_item,
         # SQLite can roll DDL back too: one upgrade is one transaction on both backends.
         transactional_ddl=True,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
