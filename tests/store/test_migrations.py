@@ -137,6 +137,9 @@ async def test_pre_migration_database_is_stamped_and_keeps_its_rows(empty_url: s
     result = migrate.upgrade(engine)
 
     assert result.stamped and result.after == migrate.head()
+    assert database.describe_upgrade(result) == (
+        f"audit table from before migrations stamped at 0001; schema upgraded to {migrate.head()} (head)"
+    )
     store = SQLAuditStore.from_url(empty_url, schema="never")
     try:
         assert list((await store.query(AuditQuery())).records) == rows
