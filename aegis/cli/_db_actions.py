@@ -6,6 +6,7 @@ Kept apart so that ``aegis validate`` does not import SQLAlchemy and alembic.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,11 +30,20 @@ class _Failure(Exception):
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
+    # A long v0.1.0 import reports its progress on stderr.
+    progress = logging.StreamHandler(sys.stderr)
+    progress.setFormatter(logging.Formatter("aegis db: %(message)s"))
+    logger = logging.getLogger("aegis.cli.db")
+    logger.addHandler(progress)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
     try:
         url = _url(args, must_exist=False)
-        result = _with_engine(url, migrate.upgrade)
+        result = _with_engine(url, lambda engine: migrate.upgrade(engine, logger))
     except _Failure as failure:
         return _error(str(failure))
+    finally:
+        logger.removeHandler(progress)
     print(f"{database.shown(url)}: {database.describe_upgrade(result)}")
     return EXIT_OK
 

@@ -24,6 +24,7 @@ from aegis.store.legacy_v010 import Definition, UnreadableRow, definition_from_r
 
 SOURCE = "v0.1.0 evaluations"
 BATCH_ROWS = 1000
+PROGRESS_ROWS = 100_000
 
 # v0.1.0's columns, as its migrations.go created them.
 V010_COLUMNS = (
@@ -99,7 +100,13 @@ def import_history(connection: Connection, logger: logging.Logger | None = None)
         return ImportResult(found=False)
     logger = logger or logging.getLogger(__name__)
     definitions = _read_definitions(connection)
-    last_id = _last_imported(connection)
+    last_id = start_id = _last_imported(connection)
+    pending = connection.execute(
+        sa.select(sa.func.count()).select_from(_v010_evaluations).where(_v010_evaluations.c.id > last_id)
+    ).scalar_one()
+    if pending:
+        # A long v0.1.0 history takes a while (docs/audit.md has figures): say why start-up waits.
+        logger.info("importing %d v0.1.0 audit record(s); v0.1.0's tables stay unchanged", pending)
     imported, skipped = 0, []
     while True:
         rows = connection.execute(
@@ -120,7 +127,10 @@ def import_history(connection: Connection, logger: logging.Logger | None = None)
         if batch:
             imported += connection.execute(_insert_missing(connection), batch).rowcount
         last_id = int(rows[-1].id)
-    _save_progress(connection, last_id)
+        if imported and imported % PROGRESS_ROWS < len(batch):
+            logger.info("imported %d of %d v0.1.0 audit records", imported, pending)
+    if last_id != start_id:
+        _save_progress(connection, last_id)
     return ImportResult(found=True, imported=imported, skipped=tuple(skipped))
 
 

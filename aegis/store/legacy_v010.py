@@ -14,6 +14,7 @@ Pure functions: ``aegis.store.legacy_import`` does the database side.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -170,8 +171,12 @@ def _longest(burn_rates: Mapping[str, WindowBurn]) -> Window | None:
 
 
 def _window(text: object) -> Window | None:
-    if not isinstance(text, str):
-        return None
+    return _parse_window(text) if isinstance(text, str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_window(text: str) -> Window | None:
+    # A v0.1.0 database repeats the same few windows in every row.
     try:
         return Window.parse(text)
     except DurationError:

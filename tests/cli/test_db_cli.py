@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from aegis.cli.main import main
+from aegis.cli.server import parse_settings
 from aegis.store import database, migrate
 from tests._postgres import PostgresServer, create_database
 from tests.conftest import FIXTURES, ROOT
@@ -82,8 +83,29 @@ def test_db_upgrade_imports_a_v010_database(tmp_path: Path, capsys: pytest.Captu
     assert main(["db", "check", "--db", str(db)]) == 1
     assert "AegisSLO v0.1.0 database" in capsys.readouterr().err
     assert main(["db", "upgrade", "--db", str(db)]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert f"schema upgraded from none to {HEAD} (head); {len(ROWS)} v0.1.0 record(s) imported" in out
+    assert err == f"aegis db: importing {len(ROWS)} v0.1.0 audit record(s); v0.1.0's tables stay unchanged\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        ([], {}, "auto"),
+        ([], {"DB_UPGRADE": "never"}, "never"),
+        (["--db-upgrade", "always"], {"DB_UPGRADE": "never"}, "always"),
+    ],
+)
+def test_server_schema_policy_comes_from_flag_or_environment(
+    argv: list[str], env: dict[str, str], expected: str
+) -> None:
+    assert parse_settings(argv, env).db_upgrade == expected
+
+
+def test_server_refuses_an_unknown_schema_policy() -> None:
+    result = _server("--db-upgrade", "sometimes")
+    assert result.returncode == 2
+    assert "invalid choice: 'sometimes'" in _one_line(result.stderr)
 
 
 def test_db_check_says_what_is_wrong_with_exit_codes(
