@@ -14,7 +14,7 @@ GRPC_GATEWAY_VERSION := v2.33.0
 APT_PACKAGES := prometheus victoria-metrics postgresql
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
-.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean
+.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ generate: install tools ## Regenerate the Python stubs, the Go and TypeScript cl
 	scripts/gen_python.sh
 	scripts/gen_clients.sh
 	scripts/gen_openapi.sh
+
+migration: install ## New audit-schema revision from aegis/store/_schema.py: make migration m="what it does"
+	@test -n "$(m)" || { echo 'usage: make migration m="what the revision does"' >&2; exit 2; }
+	$(PY) scripts/new_revision.py "$(m)"
 
 system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL) when missing
 	@missing=""; \

@@ -15,6 +15,7 @@ from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import SyntheticAdapter
 from aegis.scheduler import EvaluationListener, Evaluator, LatestInMemory, Scheduler, SLOCatalog
 from aegis.spec.loader import LoadResult, SpecDirectoryError, SpecProblem, load_directory
+from aegis.store import database
 from aegis.store.base import AuditStore
 from aegis.store.sql import AuditStoreOpenError, SQLAuditStore
 from aegis.store.writer import AuditWriter
@@ -40,7 +41,8 @@ class Application:
         self.adapter: MetricsAdapter = _build_adapter(settings, self.telemetry, self.logger)
         # Skipped fixture files: listed beside SLO file problems, so an operator sees both.
         self.fixture_problems = self.adapter.problems if isinstance(self.adapter, SyntheticAdapter) else ()
-        self.store: AuditStore = _open_store(settings)
+        self.store: AuditStore
+        self.store, schema_note = _open_store(settings)
         spec: LoadResult = _load_specs(settings, self.logger)
         self.catalog = SLOCatalog(spec.slos, spec.problems, logger=self.logger)
         self.audit = AuditWriter(self.store, self.telemetry, logger=self.logger)
@@ -57,6 +59,8 @@ class Application:
             listeners=self.listeners,
             logger=self.logger,
         )
+        if schema_note:
+            self.logger.info("%s", schema_note)
 
     @property
     def spec_problems(self) -> tuple[SpecProblem, ...]:
@@ -115,9 +119,16 @@ def _build_adapter(settings: Settings, telemetry: Telemetry, logger: logging.Log
     raise ConfigurationError(f"unknown adapter {settings.adapter!r}; expected synthetic or prometheus")
 
 
-def _open_store(settings: Settings) -> AuditStore:
+def _open_store(settings: Settings) -> tuple[AuditStore, str | None]:
+    """The store, and what opening it did to the schema (to log once start-up cannot fail)."""
     try:
-        return SQLAuditStore.from_url(settings.db_url) if settings.db_url else SQLAuditStore.open(settings.db)
+        url = database.parse_url(settings.db_url) if settings.db_url else database.target_url(settings.db)
+        opened = database.open_engine(url, settings.db_upgrade)
     except AuditStoreOpenError as err:
         # The message already names the database, with any password hidden.
         raise ConfigurationError(str(err)) from err
+    upgrade = opened.upgrade
+    note = None
+    if upgrade is not None and upgrade.changed:
+        note = f"audit database {database.shown(url)}: {database.describe_upgrade(upgrade)}"
+    return SQLAuditStore(opened.engine), note

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aegis.store.migrate import SchemaPolicy
+
 AdapterType = Literal["synthetic", "prometheus"]
 
 
@@ -22,6 +24,8 @@ class Settings:
     db: str = "aegis.db"
     # A full SQLAlchemy URL (e.g. postgresql+psycopg://...) takes precedence over ``db``.
     db_url: str | None = None
+    # Schema at start (aegis.store.migrate.prepare): auto = upgrade SQLite, only check others.
+    db_upgrade: SchemaPolicy = "auto"
     log_level: str = "INFO"
     # Upper bound on one evaluation, adapter retries included.
     evaluation_timeout: float = 60.0

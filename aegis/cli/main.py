@@ -12,16 +12,19 @@ import sys
 from collections.abc import Callable, Sequence
 
 from aegis import __version__
-from aegis.cli import validate
+from aegis.cli import db, validate
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     validate.register,
+    db.register,
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="aegis", description="AegisSLO tools: check SLO definitions before a release gate loads them."
+        prog="aegis",
+        description="AegisSLO tools: check SLO definitions before a release gate loads them; "
+        "inspect and upgrade the audit database.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")

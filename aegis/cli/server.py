@@ -13,7 +13,9 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from aegis.cli._database_options import add_database_options
 from aegis.config import Settings
+from aegis.store.migrate import SCHEMA_POLICIES
 
 EXIT_CONFIG = 2
 
@@ -70,11 +72,13 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env.get("SYNTHETIC_FIXTURES", "fixtures/metrics"),
         help="directory of synthetic JSON fixtures (SYNTHETIC_FIXTURES; default fixtures/metrics)",
     )
-    add("--db", default=env.get("DB_PATH", "aegis.db"), help="SQLite audit file (DB_PATH; default aegis.db)")
+    add_database_options(parser, env)
     add(
-        "--db-url",
-        default=env.get("DATABASE_URL") or None,
-        help="SQLAlchemy URL of the audit store, e.g. postgresql+psycopg://... (DATABASE_URL); beats --db",
+        "--db-upgrade",
+        choices=SCHEMA_POLICIES,
+        default=env.get("DB_UPGRADE") or "auto",
+        help="at start, bring the audit schema to this version's: auto = SQLite yes, other databases "
+        "only checked (run `aegis db upgrade`); always; never = check only (DB_UPGRADE; default auto)",
     )
     add(
         "--log-level",
@@ -177,6 +181,7 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         },
         db=args.db,
         db_url=args.db_url,
+        db_upgrade=args.db_upgrade,
         log_level=args.log_level,
         # The scheduler's hard stop must leave the adapter its whole retry budget.
         evaluation_timeout=max(60.0, args.prometheus_evaluation_budget + 15.0),
@@ -192,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CONFIG
         return int(exit_.code or 0)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level != "DEBUG":
+        # alembic narrates every connection at INFO; our one line per upgrade says what changed.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     logger = logging.getLogger("aegis")
     from aegis.api.server import run
     from aegis.app import Application, ConfigurationError
