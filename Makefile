@@ -9,7 +9,7 @@ TOOLS_BIN := $(CURDIR)/.cache/bin
 BUF := tools/node_modules/.bin/buf
 GRPCURL_VERSION := v1.9.4
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
-APT_PACKAGES := prometheus victoria-metrics postgresql
+APT_PACKAGES := prometheus victoria-metrics postgresql curl jq
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
 .PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean
@@ -33,8 +33,10 @@ generate: install tools ## Regenerate the Python stubs and the Go and TypeScript
 	scripts/gen_python.sh
 	scripts/gen_clients.sh
 
-system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL) when missing
+system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, curl, jq) when missing
 	@missing=""; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v jq >/dev/null || missing="$$missing jq"; \
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing="$$missing victoria-metrics"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -44,7 +46,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc clients/ts/node_modules/.package-lock.json ## Install buf, protoc-gen-es, grpcurl, the Go plugins and the TS client's packages
+tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc clients/ts/node_modules/.package-lock.json $(TOOLS_BIN)/argo-webmetric ## Install buf, protoc-gen-es, grpcurl, the Go plugins, the TS client's packages and the Argo Rollouts test program
 
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --silent
@@ -65,6 +67,13 @@ $(TOOLS_BIN)/protoc-gen-go-grpc: Makefile
 	mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	touch $@
+
+# Argo Rollouts' web metric provider as a library (tests/argo, pinned by its go.mod/go.sum): built
+# here so that the module download (client-go and friends, minutes when cold) happens before the
+# tests, which build it again from the warm cache.
+$(TOOLS_BIN)/argo-webmetric: tests/argo/go.mod tests/argo/go.sum tests/argo/main.go
+	mkdir -p $(TOOLS_BIN)
+	cd tests/argo && GOFLAGS=-mod=readonly go build -o $@ .
 
 clients/ts/node_modules/.package-lock.json: clients/ts/package.json clients/ts/package-lock.json
 	cd clients/ts && npm ci --no-audit --no-fund --silent

@@ -19,23 +19,10 @@ import pytest
 from aegis.api.flagger import FlaggerGate, parse_metadata
 from aegis.spec.model import Decision
 from aegis.v1 import evaluation_pb2, gate_pb2, gate_pb2_grpc
+from tests._flagger import flagger_passes, flagger_payload
 from tests.conftest import LiveServer
 
 HOOK_PHASES = {"confirm-rollout": "Waiting", "pre-rollout": "Progressing", "rollout": "Progressing"}
-CHECKSUM = "5f7b6c9d8"  # canary.ComputeHash of the tracked configs: opaque to the gate
-
-
-def flagger_payload(phase: str, metadata: dict[str, str] | None) -> dict[str, Any]:
-    """What json.Marshal makes of a CanaryWebhookPayload (metadata is omitempty)."""
-    payload: dict[str, Any] = {"name": "podinfo", "namespace": "test", "phase": phase, "checksum": CHECKSUM}
-    if metadata:
-        payload["metadata"] = metadata
-    return payload
-
-
-def flagger_passes(status_code: int) -> bool:
-    """webhook.go: `if r.StatusCode > 202 { return errors.New(string(b)) }`."""
-    return status_code <= 202
 
 
 async def call_hook(live: LiveServer, hook: str, metadata: dict[str, str] | None) -> tuple[int, Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._builds import go_build
 from tests.clients._process import run_tool
 from tests.conftest import ROOT, LiveServer, require_binary
 
@@ -72,9 +73,4 @@ async def test_go_aegis_gate_binary_exit_codes(
 
 @pytest.fixture(scope="module")
 async def aegis_gate_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = require_binary("go", "/usr/local/go/bin/go")
-    binary = tmp_path_factory.mktemp("go") / "aegis-gate"
-    env = {**os.environ, "GOFLAGS": "-mod=readonly"}
-    code, output = await run_tool(go, "build", "-o", str(binary), "./cmd/aegis-gate", cwd=GO_CLIENT, env=env)
-    assert code == 0, output
-    return binary
+    return await go_build(GO_CLIENT, "./cmd/aegis-gate", tmp_path_factory.mktemp("go") / "aegis-gate")
