@@ -11,7 +11,7 @@ GRPCURL_VERSION := v1.9.4
 GHZ_VERSION := v0.120.0
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
-APT_PACKAGES := prometheus victoria-metrics postgresql
+APT_PACKAGES := prometheus victoria-metrics postgresql curl jq
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
 .PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration
@@ -39,8 +39,10 @@ migration: install ## New audit-schema revision from aegis/store/_schema.py: mak
 	@test -n "$(m)" || { echo 'usage: make migration m="what the revision does"' >&2; exit 2; }
 	$(PY) scripts/new_revision.py "$(m)"
 
-system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL) when missing
+system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, curl, jq) when missing
 	@missing=""; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v jq >/dev/null || missing="$$missing jq"; \
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing="$$missing victoria-metrics"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -50,7 +52,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-openapiv2 clients/ts/node_modules/.package-lock.json ## Install buf, protoc-gen-es, grpcurl, ghz, the Go and OpenAPI plugins and the TS client's packages
+tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-openapiv2 clients/ts/node_modules/.package-lock.json $(TOOLS_BIN)/argo-webmetric ## Install buf, protoc-gen-es, grpcurl, ghz, the Go and OpenAPI plugins, the TS client's packages and the Argo Rollouts test program
 
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --silent
@@ -82,6 +84,13 @@ $(TOOLS_BIN)/protoc-gen-openapiv2: Makefile
 	mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
 	touch $@
+
+# Argo Rollouts' web metric provider as a library (tests/argo, pinned by its go.mod/go.sum): built
+# here so that the module download (client-go and friends, minutes when cold) happens before the
+# tests, which build it again from the warm cache.
+$(TOOLS_BIN)/argo-webmetric: tests/argo/go.mod tests/argo/go.sum tests/argo/main.go
+	mkdir -p $(TOOLS_BIN)
+	cd tests/argo && GOFLAGS=-mod=readonly go build -o $@ .
 
 clients/ts/node_modules/.package-lock.json: clients/ts/package.json clients/ts/package-lock.json
 	cd clients/ts && npm ci --no-audit --no-fund --silent
