@@ -22,6 +22,7 @@ from aegis.api.convert import (
     timestamp_from_pb,
     timestamp_to_pb,
 )
+from aegis.api.echo import echo
 from aegis.api.pipeline import CallContext
 from aegis.scheduler import Scheduler
 from aegis.spec.model import Decision
@@ -38,7 +39,7 @@ async def _abort(context: Context, code: grpc.StatusCode, message: str) -> NoRet
 
 def _unknown_slo_message(slo_id: str, known: list[str]) -> str:
     hint = f"; known SLOs: {', '.join(known)}" if len(known) <= 20 else ""
-    return f"no SLO with id {slo_id!r}{hint}"
+    return f"no SLO with id {echo(slo_id)}{hint}"
 
 
 class GateServicer(gate_pb2_grpc.GateServiceServicer):
@@ -72,7 +73,7 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
             await _abort(
                 context,
                 grpc.StatusCode.NOT_FOUND,
-                f"no SLO for service {request.service!r} in environment {request.environment!r}",
+                f"no SLO for service {echo(request.service)} in environment {echo(request.environment)}",
             )
         decisions: list[Decision] = []
         reasons: list[str] = []
