@@ -266,7 +266,7 @@ var File_aegis_v1_gate_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_gate_proto_rawDesc = "" +
 	"\n" +
-	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n" +
+	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n" +
 	"\rDecideRequest\x12\x15\n" +
 	"\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x1f\n" +
 	"\vforce_fresh\x18\x02 \x01(\bR\n" +
@@ -284,11 +284,11 @@ const file_aegis_v1_gate_proto_rawDesc = "" +
 	"\bdecision\x18\x03 \x01(\x0e2\x12.aegis.v1.DecisionR\bdecision\x12\x18\n" +
 	"\areasons\x18\x04 \x03(\tR\areasons\x126\n" +
 	"\vevaluations\x18\x05 \x03(\v2\x14.aegis.v1.EvaluationR\vevaluations\x128\n" +
-	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp2\xf8\x01\n" +
-	"\vGateService\x12e\n" +
-	"\x06Decide\x12\x17.aegis.v1.DecideRequest\x1a\x18.aegis.v1.DecideResponse\"(\x82\xd3\xe4\x93\x02\":\x01*b\n" +
-	"evaluation\"\x11/v1/gate/decision\x12\x81\x01\n" +
-	"\x0fGetServiceState\x12 .aegis.v1.GetServiceStateRequest\x1a!.aegis.v1.GetServiceStateResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/state/{service}/{environment}B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
+	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp2\x88\x02\n" +
+	"\vGateService\x12m\n" +
+	"\x06Decide\x12\x17.aegis.v1.DecideRequest\x1a\x18.aegis.v1.DecideResponse\"0\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\":\x01*b\n" +
+	"evaluation\"\x11/v1/gate/decision\x12\x89\x01\n" +
+	"\x0fGetServiceState\x12 .aegis.v1.GetServiceStateRequest\x1a!.aegis.v1.GetServiceStateResponse\"1\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02#\x12!/v1/state/{service}/{environment}B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 
 var (
 	file_aegis_v1_gate_proto_rawDescOnce sync.Once
@@ -333,6 +333,7 @@ func file_aegis_v1_gate_proto_init() {
 	if File_aegis_v1_gate_proto != nil {
 		return
 	}
+	file_aegis_v1_auth_proto_init()
 	file_aegis_v1_evaluation_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
