@@ -69,8 +69,9 @@ class Application:
         self.audit.start()
         self.scheduler.start()
 
-    async def stop(self) -> None:
-        await self.scheduler.stop()
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop evaluating (running evaluations get ``grace``), then flush the audit and close."""
+        await self.scheduler.stop(grace)
         await self.audit.stop()
         await self.adapter.aclose()
         await self.store.aclose()

@@ -66,6 +66,12 @@ class Telemetry:
             ["method", "surface", "code"],
             registry=self.registry,
         )
+        self._requests_in_flight = Gauge(
+            "aegis_requests_in_flight",
+            "Calls in the request pipeline right now, by method and surface.",
+            ["method", "surface"],
+            registry=self.registry,
+        )
         self._request_seconds = Histogram(
             "aegis_request_duration_seconds",
             "Time from a call entering the request pipeline to its outcome.",
@@ -74,8 +80,12 @@ class Telemetry:
             registry=self.registry,
         )
 
-    def request(self, method: str, surface: str, code: str, seconds: float) -> None:
-        """One call on either surface (a request-pipeline interceptor reports it)."""
+    def request_started(self, method: str, surface: str) -> None:
+        self._requests_in_flight.labels(method, surface).inc()
+
+    def request_finished(self, method: str, surface: str, code: str, seconds: float) -> None:
+        """One call on either surface answered (a request-pipeline interceptor reports it)."""
+        self._requests_in_flight.labels(method, surface).dec()
         self._requests.labels(method, surface, code).inc()
         self._request_seconds.labels(method, surface, code).observe(seconds)
 

@@ -39,7 +39,7 @@ from aegis.api.interceptors import (
     RequestIdInterceptor,
 )
 from aegis.api.pipeline import Interceptor, Pipeline
-from aegis.api.rest_server import AcceptErrorLog, RestServer
+from aegis.api.rest_server import RestServer
 from aegis.api.service_binding import ServiceBinding
 from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
 from aegis.api.tls import load_tls
@@ -128,7 +128,6 @@ class Server:
         self._grpc: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._rest: RestServer | None = None
-        self._accept_errors = AcceptErrorLog(app.logger)
         self._readiness_task: asyncio.Task[None] | None = None
         self.grpc_port = 0
         self.http_port = 0
@@ -163,7 +162,6 @@ class Server:
 
         sock = _bind(settings.host, settings.port)
         self.http_port = sock.getsockname()[1]
-        self._accept_errors.install(asyncio.get_running_loop())
         self._rest = RestServer(
             build_rest(self.app, self._bindings, self._pipeline),
             sock,
@@ -191,6 +189,7 @@ class Server:
         audit queue is flushed. Bounded: a client holding a half-sent body cannot hold it up.
         """
         grace = self.app.settings.shutdown_grace if grace is None else grace
+        deadline = asyncio.get_running_loop().time() + grace
         self.app.lifecycle.begin_drain()
         if self._readiness_task is not None:
             self._readiness_task.cancel()
@@ -207,8 +206,8 @@ class Server:
             await self._rest.stop()
         if self._grpc is not None:
             await self._grpc.stop(0.5)
-        self._accept_errors.uninstall(asyncio.get_running_loop())
-        await self.app.stop()
+        # Evaluations nobody waits for any more (the scheduler's own) get what is left of the grace.
+        await self.app.stop(grace=max(deadline - asyncio.get_running_loop().time(), 0.0))
 
     async def _track_readiness(self) -> None:
         """Mirror /readyz into the gRPC health status, so both probes agree."""

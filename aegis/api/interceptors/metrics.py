@@ -1,4 +1,4 @@
-"""Every call counted and timed, by method, surface and status code (``/metrics``)."""
+"""Every call counted and timed, by method, surface and status code, and those in flight (``/metrics``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ __all__ = ["MetricsInterceptor", "RequestRecorder"]
 
 
 class RequestRecorder(Protocol):
-    def request(self, method: str, surface: str, code: str, seconds: float) -> None: ...
+    def request_started(self, method: str, surface: str) -> None: ...
+
+    def request_finished(self, method: str, surface: str, code: str, seconds: float) -> None: ...
 
 
 class MetricsInterceptor:
@@ -22,6 +24,8 @@ class MetricsInterceptor:
         self._recorder = recorder
 
     async def intercept(self, request: Message, context: CallContext, proceed: Handler) -> Message:
+        method = context.method.full_name if context.method is not None else "unknown"
+        self._recorder.request_started(method, context.surface)
         started = time.perf_counter()
         error: BaseException | None = None
         try:
@@ -30,7 +34,5 @@ class MetricsInterceptor:
             error = err
             raise
         finally:
-            method = context.method.full_name if context.method is not None else "unknown"
-            self._recorder.request(
-                method, context.surface, code_of(error).name, time.perf_counter() - started
-            )
+            seconds = time.perf_counter() - started
+            self._recorder.request_finished(method, context.surface, code_of(error).name, seconds)
