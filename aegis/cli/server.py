@@ -278,9 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     logger = logging.getLogger("aegis")
     from aegis.api.server import run
+    from aegis.api.tls import load_tls
     from aegis.app import Application, ConfigurationError
 
     try:
+        load_tls(settings)  # checked before anything is logged, like every other setting
         app = Application(settings, logger=logger)
     except ConfigurationError as err:
         print(f"aegis-server: error: {err}", file=sys.stderr)
