@@ -34,7 +34,7 @@ from aegis.api.service_binding import ServiceBinding
 from aegis.app import Application, ConfigurationError
 from aegis.auth import SCOPES, KeyFileError, Keyring, Principal, digest_of, load_keys, required_scope
 from aegis.v1 import gate_pb2, gate_pb2_grpc
-from tests.conftest import LiveServer, default_settings, start_live, stop_live
+from tests.conftest import ROOT, LiveServer, default_settings, start_live, stop_live
 
 CHALLENGE = 'Bearer realm="aegis"'
 
@@ -399,3 +399,17 @@ async def test_no_keys_on_a_public_address_is_a_loud_warning(
         assert bool(warned) is loud, host
         if loud:
             assert warned[0].levelno == logging.WARNING
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/security.md"])
+def test_auth_documented_scopes_match_the_contract(document: str) -> None:
+    """The scope tables people read say what the descriptors say, for every method."""
+    text = (ROOT / document).read_text()
+    documented: dict[str, str] = {}
+    for scope, methods in re.findall(r"^\| `(read|gate|admin)` \| (.*) \|$", text, flags=re.MULTILINE):
+        for method in re.findall(r"`(\w+Service/\w+)`", methods):
+            documented[method] = scope
+    declared = {
+        f"{m.containing_service.name}/{m.name}": required_scope(m) for m in contract_methods()
+    }
+    assert documented == declared
