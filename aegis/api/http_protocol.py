@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from aegis.config import Settings
 from aegis.logs import ThrottledLog
 
 __all__ = ["HttpLimits", "guarded_protocol"]
@@ -44,6 +46,22 @@ class HttpLimits:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     max_connections: int = 1024
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpLimits:
+        return cls(
+            header_timeout=settings.http_header_timeout,
+            body_timeout=settings.http_body_timeout,
+            max_connections=settings.max_connections or default_max_connections(),
+        )
+
+
+def default_max_connections() -> int:
+    """Half the open-file limit (the rest is for gRPC, the audit store, the metrics backend)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 4096
+    return max(16, min(4096, soft // 2))
 
 
 class _Notices:

@@ -15,7 +15,6 @@ import contextlib
 import ipaddress
 import logging
 import re
-import resource
 import signal
 import socket
 from collections.abc import Sequence
@@ -46,7 +45,6 @@ from aegis.api.tls import load_tls
 from aegis.api.transcoder import build_rest_app
 from aegis.app import Application
 from aegis.auth import undeclared
-from aegis.config import Settings
 from aegis.v1 import audit_pb2, gate_pb2, slo_pb2
 
 # Logged once both listeners are up. Scripts that start the server on port 0
@@ -165,7 +163,7 @@ class Server:
         self._rest = RestServer(
             build_rest(self.app, self._bindings, self._pipeline),
             sock,
-            limits=http_limits(settings),
+            limits=HttpLimits.from_settings(settings),
             ssl_context=self._tls.ssl_context() if self._tls is not None else None,
             log_level=settings.log_level,
             logger=self.app.logger,
@@ -226,22 +224,6 @@ class Server:
     async def _set_health(self, status: int) -> None:
         for name in ("", *_SERVICE_NAMES):
             await self._health.set(name, status)
-
-
-def http_limits(settings: Settings) -> HttpLimits:
-    return HttpLimits(
-        header_timeout=settings.http_header_timeout,
-        body_timeout=settings.http_body_timeout,
-        max_connections=settings.max_connections or default_max_connections(),
-    )
-
-
-def default_max_connections() -> int:
-    """Half the open-file limit (the rest is for gRPC, the audit store, the metrics backend)."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return 4096
-    return max(16, min(4096, soft // 2))
 
 
 def warn_about_exposure(app: Application, bindings: Sequence[ServiceBinding], tls: bool) -> None:
