@@ -72,6 +72,8 @@ class Telemetry:
             ["method", "surface"],
             registry=self.registry,
         )
+        self._in_flight_children: dict[tuple[str, str], Gauge] = {}
+        self._request_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
         self._request_seconds = Histogram(
             "aegis_request_duration_seconds",
             "Time from a call entering the request pipeline to its outcome.",
@@ -81,13 +83,27 @@ class Telemetry:
         )
 
     def request_started(self, method: str, surface: str) -> None:
-        self._requests_in_flight.labels(method, surface).inc()
+        self._in_flight_child(method, surface).inc()
 
     def request_finished(self, method: str, surface: str, code: str, seconds: float) -> None:
         """One call on either surface answered (a request-pipeline interceptor reports it)."""
-        self._requests_in_flight.labels(method, surface).dec()
-        self._requests.labels(method, surface, code).inc()
-        self._request_seconds.labels(method, surface, code).observe(seconds)
+        self._in_flight_child(method, surface).dec()
+        children = self._request_children.get((method, surface, code))
+        if children is None:  # .labels() costs a lock and a lookup per metric: once per label set
+            children = (
+                self._requests.labels(method, surface, code),
+                self._request_seconds.labels(method, surface, code),
+            )
+            self._request_children[(method, surface, code)] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def _in_flight_child(self, method: str, surface: str) -> Gauge:
+        child = self._in_flight_children.get((method, surface))
+        if child is None:
+            child = self._requests_in_flight.labels(method, surface)
+            self._in_flight_children[(method, surface)] = child
+        return child
 
     def evaluation(self, slo_id: str, decision: Decision) -> None:
         self._evaluations.labels(slo_id, decision.name).inc()

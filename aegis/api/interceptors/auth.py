@@ -14,7 +14,7 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
-from aegis.api.pipeline import AbortError, CallContext, Handler
+from aegis.api.pipeline import AbortError, CallContext, Handler, MethodInfo
 from aegis.auth import Keyring, required_scope
 
 __all__ = ["CHALLENGE", "AuthInterceptor"]
@@ -28,13 +28,14 @@ _UNKNOWN = "invalid API key"
 class AuthInterceptor:
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
+        # Method -> its scope: reading descriptor options on every call costs more than the check.
+        self._scopes: dict[str, str | None] = {}
 
     async def intercept(self, request: Message, context: CallContext, proceed: Handler) -> Message:
         principal = self._keyring.authenticate(_bearer(context.metadata_value("authorization")))
         if principal is None:
             raise _unauthenticated(_UNKNOWN, 'error="invalid_token"')
-        method = context.method
-        scope = required_scope(method.descriptor) if method is not None and method.descriptor else None
+        scope = self._scope_of(context.method)
         if scope is None:
             raise AbortError(
                 grpc.StatusCode.PERMISSION_DENIED,
@@ -48,6 +49,14 @@ class AuthInterceptor:
             )
         context.attributes["principal"] = principal
         return await proceed(request, context)
+
+
+    def _scope_of(self, method: MethodInfo | None) -> str | None:
+        if method is None or method.descriptor is None:
+            return None
+        if method.full_name not in self._scopes:
+            self._scopes[method.full_name] = required_scope(method.descriptor)
+        return self._scopes[method.full_name]
 
 
 def _bearer(header: str | None) -> str:
