@@ -26,6 +26,7 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import aegis.v1
+from aegis.api.errors import http_status_for
 from aegis.api.grpc_transport import generic_handlers
 from aegis.api.interceptors import AuthInterceptor
 from aegis.api.pipeline import CallContext, Handler, Pipeline
@@ -137,49 +138,72 @@ def _scope(method: MethodDescriptor) -> str:
     return scope
 
 
+@dataclass(frozen=True)
+class Target:
+    """One thing a caller can call: a gRPC method, or one REST route of a method's http rules."""
+
+    surface: str
+    method: MethodDescriptor
+    route: Route | None = None
+
+    def __str__(self) -> str:
+        if self.route is None:
+            return f"grpc {self.method.full_name}"
+        return f"rest {self.route.http_method} {self.route.path}"
+
+
+def targets() -> list[Target]:
+    return [Target("grpc", method) for method in contract_methods()] + [
+        Target("rest", route.method, route) for route in rest_routes()
+    ]
+
+
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("method", contract_methods(), ids=lambda m: m.full_name)
-async def test_auth_grpc_every_method(secured: LiveServer, method: MethodDescriptor, case: str) -> None:
-    credential = _credential(case, _scope(method))
-    metadata = () if credential is None else (("authorization", credential),)
-    call = secured.channel.unary_unary(
-        f"/{method.containing_service.full_name}/{method.name}",
-        request_serializer=None,
-        response_deserializer=None,
-    )
-    code = grpc.StatusCode.OK
-    trailers: tuple[tuple[str, str | bytes], ...] = ()
-    try:
-        await call(b"", metadata=metadata)
-    except grpc.aio.AioRpcError as err:
-        code, trailers = err.code(), tuple(err.trailing_metadata() or ())
+@pytest.mark.parametrize("target", targets(), ids=str)
+async def test_auth_every_rpc_and_route_on_both_surfaces(
+    secured: LiveServer, target: Target, case: str
+) -> None:
+    """The table: every RPC and every REST route x no key, wrong key, key lacking scope, right key."""
+    credential = _credential(case, _scope(target.method))
+    if target.route is None:
+        code, challenge = await _call_grpc(secured, target.method, credential)
+    else:
+        code, challenge = await _call_rest(secured, target.route, credential)
     expected = _EXPECTED[case]
     if expected is None:
         assert code not in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED), code
         return
     assert code == expected
-    challenge = dict(trailers).get("www-authenticate", "")
-    assert str(challenge).startswith(CHALLENGE)
+    assert challenge.startswith(CHALLENGE)
 
 
-@pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("route", rest_routes(), ids=lambda r: f"{r.http_method} {r.path}")
-async def test_auth_rest_every_route(secured: LiveServer, route: Route, case: str) -> None:
-    credential = _credential(case, _scope(route.method))
+async def _call_grpc(
+    live: LiveServer, method: MethodDescriptor, credential: str | None
+) -> tuple[grpc.StatusCode, str]:
+    metadata = () if credential is None else (("authorization", credential),)
+    call = live.channel.unary_unary(
+        f"/{method.containing_service.full_name}/{method.name}",
+        request_serializer=None,
+        response_deserializer=None,
+    )
+    try:
+        await call(b"", metadata=metadata)
+    except grpc.aio.AioRpcError as err:
+        return err.code(), str(dict(err.trailing_metadata() or ()).get("www-authenticate", ""))
+    return grpc.StatusCode.OK, ""
+
+
+async def _call_rest(live: LiveServer, route: Route, credential: str | None) -> tuple[grpc.StatusCode, str]:
     headers = {} if credential is None else {"Authorization": credential}
-    response = await secured.rest.request(
+    response = await live.rest.request(
         route.http_method, route.path, headers=headers, json={} if route.body else None
     )
-    expected = _EXPECTED[case]
-    if expected is None:
-        assert response.status_code not in (401, 403), response.text
-        return
-    assert (
-        response.status_code
-        == {grpc.StatusCode.UNAUTHENTICATED: 401, grpc.StatusCode.PERMISSION_DENIED: 403}[expected]
-    )
-    assert response.json()["code"] == expected.value[0]
-    assert response.headers["www-authenticate"].startswith(CHALLENGE)
+    if response.status_code == 200:
+        return grpc.StatusCode.OK, ""
+    code = next(c for c in grpc.StatusCode if c.value[0] == response.json()["code"])
+    # The HTTP status is the one the code maps to: 401 and 403 are never anything else.
+    assert response.status_code == http_status_for(code)
+    return code, response.headers.get("www-authenticate", "")
 
 
 def test_auth_every_contract_method_declares_a_known_scope() -> None:
