@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from aegis.auth import KeyFileError, Keyring, load_keys
 from aegis.config import Settings
+from aegis.lifecycle import Lifecycle
 from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import SyntheticAdapter
 from aegis.scheduler import EvaluationListener, Evaluator, LatestInMemory, Scheduler, SLOCatalog
@@ -43,6 +45,9 @@ class Application:
         self.fixture_problems = self.adapter.problems if isinstance(self.adapter, SyntheticAdapter) else ()
         self.store: AuditStore
         self.store, schema_note = _open_store(settings)
+        # None: no keys file, every RPC is open (the quick start).
+        self.keyring: Keyring | None = _load_keyring(settings)
+        self.lifecycle = Lifecycle()
         spec: LoadResult = _load_specs(settings, self.logger)
         self.catalog = SLOCatalog(spec.slos, spec.problems, logger=self.logger)
         self.audit = AuditWriter(self.store, self.telemetry, logger=self.logger)
@@ -70,13 +75,28 @@ class Application:
         self.audit.start()
         self.scheduler.start()
 
-    async def stop(self) -> None:
-        await self.scheduler.stop()
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop evaluating (running evaluations get ``grace``), then flush the audit and close."""
+        await self.scheduler.stop(grace)
         await self.audit.stop()
         await self.adapter.aclose()
         await self.store.aclose()
 
+    def reload_keys(self) -> None:
+        """Re-read the API keys file (SIGHUP); a file that turned bad keeps the keys in force."""
+        if self.keyring is None:
+            return
+        try:
+            keys = load_keys(self.keyring.source)
+        except KeyFileError as err:
+            self.logger.error("API keys not reloaded, the previous ones stay in force: %s", err)
+            return
+        self.keyring.replace(keys)
+        self.logger.info("reloaded %d API key(s) from %s", len(keys), self.keyring.source)
+
     def readiness(self) -> Readiness:
+        if self.lifecycle.draining:
+            return Readiness(False, ["shutting down"])
         reasons = [f"SLO file problem: {problem}" for problem in self.catalog.problems]
         reasons += [f"synthetic fixture problem: {problem}" for problem in self.fixture_problems]
         if not len(self.catalog):
@@ -96,6 +116,15 @@ def _load_specs(settings: Settings, logger: logging.Logger) -> LoadResult:
         logger.error("SLO file problem: %s", problem)
     logger.info("loaded %d SLO(s) from %s", len(result.slos), settings.slo_dir)
     return result
+
+
+def _load_keyring(settings: Settings) -> Keyring | None:
+    if settings.api_keys_file is None:
+        return None
+    try:
+        return Keyring(load_keys(settings.api_keys_file), source=settings.api_keys_file)
+    except KeyFileError as err:
+        raise ConfigurationError(str(err)) from err
 
 
 def _build_adapter(settings: Settings, telemetry: Telemetry, logger: logging.Logger) -> MetricsAdapter:

@@ -25,6 +25,7 @@ from aegis.api.convert import (
     timestamp_to_pb,
 )
 from aegis.api.flagger import parse_metadata
+from aegis.api.echo import echo
 from aegis.api.pipeline import CallContext
 from aegis.engine.model import Evaluation
 from aegis.scheduler import Scheduler
@@ -42,7 +43,7 @@ async def _abort(context: Context, code: grpc.StatusCode, message: str) -> NoRet
 
 def _unknown_slo_message(slo_id: str, known: list[str]) -> str:
     hint = f"; known SLOs: {', '.join(known)}" if len(known) <= 20 else ""
-    return f"no SLO with id {slo_id!r}{hint}"
+    return f"no SLO with id {echo(slo_id)}{hint}"
 
 
 class GateServicer(gate_pb2_grpc.GateServiceServicer):
@@ -114,7 +115,7 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
             await _abort(
                 context,
                 grpc.StatusCode.NOT_FOUND,
-                f"no SLO for service {service!r} in environment {environment!r}",
+                f"no SLO for service {echo(service)} in environment {echo(environment)}",
             )
         if fresh:
             fresh_ones = await asyncio.gather(*(self._scheduler.evaluate_now(slo_id) for slo_id in members))

@@ -81,6 +81,9 @@ class GateServiceServicer:
         a failing decision answers FAILED_PRECONDITION (HTTP 400) whose message is
         the decision and its reasons, which Flagger records as the failed check.
         Flagger passes a hook only on a status at or below 202 (pkg/controller/webhook.go).
+        Like Decide it needs the gate scope when API keys are configured; Flagger sends no
+        headers, so such a server is reached through a proxy that adds Authorization
+        (docs/integrations.md).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -124,7 +124,10 @@ async def test_grpc_garbage_bytes_are_invalid_argument(recorded: tuple[LiveServe
         await raw(b"\xff\xff\xff\xff")
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "aegis.v1.DecideRequest" in (caught.value.details() or "")
-    assert seen.calls == []
+    # Still a call: the chain saw it (so it is authenticated, counted and logged), the servicer did not.
+    assert [(surface, method) for surface, method, _ in seen.calls] == [
+        ("grpc", "/aegis.v1.GateService/Decide")
+    ]
 
 
 # --- A slow servicer behind both transports ------------------------------------------------------

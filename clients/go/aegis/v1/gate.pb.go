@@ -415,7 +415,7 @@ var File_aegis_v1_gate_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_gate_proto_rawDesc = "" +
 	"\n" +
-	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n" +
+	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n" +
 	"\rDecideRequest\x12\x15\n" +
 	"\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x1f\n" +
 	"\vforce_fresh\x18\x02 \x01(\bR\n" +
@@ -446,12 +446,12 @@ const file_aegis_v1_gate_proto_rawDesc = "" +
 	"\x16FlaggerWebhookResponse\x12.\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x12.aegis.v1.DecisionR\bdecision\x12\x18\n" +
 	"\areasons\x18\x02 \x03(\tR\areasons\x126\n" +
-	"\vevaluations\x18\x03 \x03(\v2\x14.aegis.v1.EvaluationR\vevaluations2\xea\x02\n" +
-	"\vGateService\x12e\n" +
-	"\x06Decide\x12\x17.aegis.v1.DecideRequest\x1a\x18.aegis.v1.DecideResponse\"(\x82\xd3\xe4\x93\x02\":\x01*b\n" +
-	"evaluation\"\x11/v1/gate/decision\x12\x81\x01\n" +
-	"\x0fGetServiceState\x12 .aegis.v1.GetServiceStateRequest\x1a!.aegis.v1.GetServiceStateResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/state/{service}/{environment}\x12p\n" +
-	"\x0eFlaggerWebhook\x12\x1f.aegis.v1.FlaggerWebhookRequest\x1a .aegis.v1.FlaggerWebhookResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/gate/flaggerB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
+	"\vevaluations\x18\x03 \x03(\v2\x14.aegis.v1.EvaluationR\vevaluations2\x82\x03\n" +
+	"\vGateService\x12m\n" +
+	"\x06Decide\x12\x17.aegis.v1.DecideRequest\x1a\x18.aegis.v1.DecideResponse\"0\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\":\x01*b\n" +
+	"evaluation\"\x11/v1/gate/decision\x12\x89\x01\n" +
+	"\x0fGetServiceState\x12 .aegis.v1.GetServiceStateRequest\x1a!.aegis.v1.GetServiceStateResponse\"1\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02#\x12!/v1/state/{service}/{environment}\x12x\n" +
+	"\x0eFlaggerWebhook\x12\x1f.aegis.v1.FlaggerWebhookRequest\x1a .aegis.v1.FlaggerWebhookResponse\"#\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/gate/flaggerB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 
 var (
 	file_aegis_v1_gate_proto_rawDescOnce sync.Once
@@ -504,6 +504,7 @@ func file_aegis_v1_gate_proto_init() {
 	if File_aegis_v1_gate_proto != nil {
 		return
 	}
+	file_aegis_v1_auth_proto_init()
 	file_aegis_v1_evaluation_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

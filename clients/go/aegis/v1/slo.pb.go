@@ -576,7 +576,7 @@ var File_aegis_v1_slo_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\n" +
-	"\x12aegis/v1/slo.proto\x12\baegis.v1\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x01\n" +
+	"\x12aegis/v1/slo.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x01\n" +
 	"\fBurnRateRule\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fshort_window\x18\x02 \x01(\tR\vshortWindow\x12\x1f\n" +
@@ -624,11 +624,11 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\rGetSLORequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"1\n" +
 	"\x0eGetSLOResponse\x12\x1f\n" +
-	"\x03slo\x18\x01 \x01(\v2\r.aegis.v1.SLOR\x03slo2\xb8\x01\n" +
+	"\x03slo\x18\x01 \x01(\v2\r.aegis.v1.SLOR\x03slo2\xc8\x01\n" +
 	"\n" +
-	"SLOService\x12R\n" +
-	"\bListSLOs\x12\x19.aegis.v1.ListSLOsRequest\x1a\x1a.aegis.v1.ListSLOsResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\a/v1/slo\x12V\n" +
-	"\x06GetSLO\x12\x17.aegis.v1.GetSLORequest\x1a\x18.aegis.v1.GetSLOResponse\"\x19\x82\xd3\xe4\x93\x02\x13b\x03slo\x12\f/v1/slo/{id}B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
+	"SLOService\x12Z\n" +
+	"\bListSLOs\x12\x19.aegis.v1.ListSLOsRequest\x1a\x1a.aegis.v1.ListSLOsResponse\"\x17\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\t\x12\a/v1/slo\x12^\n" +
+	"\x06GetSLO\x12\x17.aegis.v1.GetSLORequest\x1a\x18.aegis.v1.GetSLOResponse\"!\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\x13b\x03slo\x12\f/v1/slo/{id}B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 
 var (
 	file_aegis_v1_slo_proto_rawDescOnce sync.Once
@@ -682,6 +682,7 @@ func file_aegis_v1_slo_proto_init() {
 	if File_aegis_v1_slo_proto != nil {
 		return
 	}
+	file_aegis_v1_auth_proto_init()
 	file_aegis_v1_evaluation_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
