@@ -24,8 +24,8 @@ from aegis.api.convert import (
     timestamp_from_pb,
     timestamp_to_pb,
 )
-from aegis.api.flagger import parse_metadata
 from aegis.api.echo import echo
+from aegis.api.flagger import parse_metadata
 from aegis.api.pipeline import CallContext
 from aegis.engine.model import Evaluation
 from aegis.scheduler import Scheduler

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 
 from aegis.cli._database_options import add_database_options
 from aegis.config import Settings
-from aegis.store.migrate import SCHEMA_POLICIES
 from aegis.logs import configure_logging
+from aegis.store.migrate import SCHEMA_POLICIES
 
 EXIT_CONFIG = 2
 
