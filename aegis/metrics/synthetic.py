@@ -1,9 +1,12 @@
 """Synthetic metrics from JSON fixtures, for demos, tests and the embedded default.
 
-Each ``DIR/NAME.json`` is one fixture, named by its stem (v0.1.0's format)::
+Each ``DIR/NAME.json`` is one fixture, named by its stem: fixed numbers per window (v0.1.0's format)::
 
     {"windows": {"5m": {"good": 99950, "total": 100000,
                         "dataTimestamp": "2024-01-15T10:30:00Z"}}}
+
+or a time-varying ``{"scenario": ...}`` of traffic and error ratio over time, which answers what a
+real counter would have shown at each instant (see ``aegis.metrics.scenario``).
 
 ``dataTimestamp`` is optional (absent means fresh: the data is as new as the
 evaluation), and so is ``dataPoints`` (raw samples behind the window, for
@@ -33,6 +36,7 @@ from typing import Any
 
 from aegis.bounded_read import FileRefused, MiB, read_bounded
 from aegis.metrics.base import FUTURE_TOLERANCE, Measurement, WindowSample
+from aegis.metrics.scenario import Scenario, ScenarioError, ScenarioWindow, parse_scenario
 from aegis.spec.durations import DurationError, Window
 from aegis.spec.model import SLO
 from aegis.spec.problems import shorten
@@ -56,7 +60,8 @@ class FixtureWindow:
     data_points: int | None
 
 
-Fixture = Mapping[Window, FixtureWindow]
+# Fixed numbers per window, or a scenario over time.
+Fixture = Mapping[Window, FixtureWindow] | Scenario
 
 
 def fixture_name(query: str, slo_id: str, known: Collection[str]) -> str:
@@ -75,6 +80,16 @@ def fixture_name(query: str, slo_id: str, known: Collection[str]) -> str:
     return text if text in known else slo_id
 
 
+def parse_any_fixture(document: Any, source: str, *, now: datetime | None = None) -> Fixture:
+    """A decoded fixture file of either kind: ``{"windows": ...}`` or ``{"scenario": ...}``."""
+    if isinstance(document, dict) and set(document) == {"scenario"}:
+        try:
+            return parse_scenario(document["scenario"], source, loaded_at=now or datetime.now(UTC))
+        except ScenarioError as err:
+            raise FixtureError(str(err)) from err
+    return parse_fixture(document, source, now=now)
+
+
 def parse_fixture(document: Any, source: str, *, now: datetime | None = None) -> dict[Window, FixtureWindow]:
     """Check one decoded fixture; raise FixtureError naming ``source`` and the field.
 
@@ -82,7 +97,7 @@ def parse_fixture(document: Any, source: str, *, now: datetime | None = None) ->
     clock-skew tolerance is refused: data from the future is a broken fixture.
     """
     if not isinstance(document, dict) or set(document) != {"windows"}:
-        raise FixtureError(f'{source}: expected an object with exactly one key "windows"')
+        raise FixtureError(f'{source}: expected an object with exactly one key, "windows" or "scenario"')
     windows = document["windows"]
     if not isinstance(windows, dict):
         raise FixtureError(f'{source}: windows: expected an object keyed by window (e.g. "5m")')
@@ -180,7 +195,7 @@ def load_fixtures(directory: Path, logger: logging.Logger) -> tuple[dict[str, Fi
     for path in sorted(p for p in directory.glob("*.json") if not p.name.startswith(".")):
         try:
             data = read_bounded(path, limit=MAX_FIXTURE_BYTES, root=directory)
-            fixtures[path.stem] = parse_fixture(decode_fixture(data, str(path)), str(path))
+            fixtures[path.stem] = parse_any_fixture(decode_fixture(data, str(path)), str(path))
         except FileRefused as err:
             problems.append(f"{path}: {err}")
         except FixtureError as err:
@@ -191,7 +206,7 @@ def load_fixtures(directory: Path, logger: logging.Logger) -> tuple[dict[str, Fi
 
 
 class SyntheticAdapter:
-    """A MetricsAdapter over fixed fixtures: the same answer every time, for any ``at``."""
+    """A MetricsAdapter over fixtures: fixed ones answer the same at any ``at``, scenarios what ``at`` saw."""
 
     def __init__(
         self, fixtures: Mapping[str, Fixture], *, source: str = "fixtures", problems: Sequence[str] = ()
@@ -226,7 +241,7 @@ class SyntheticAdapter:
         good, total = (self._fixtures[name] for name in names)
         samples = {}
         for window in windows:
-            good_entry, total_entry = good.get(window), total.get(window)
+            good_entry, total_entry = _reading(good, window, at), _reading(total, window, at)
             if good_entry is None or total_entry is None:
                 lacking = names[0] if good_entry is None else names[1]
                 error = f"fixture {lacking!r} has no window {window}"
@@ -239,17 +254,37 @@ class SyntheticAdapter:
         return None
 
 
-def _sample(good: FixtureWindow, total: FixtureWindow, at: datetime) -> WindowSample:
+Reading = FixtureWindow | ScenarioWindow
+
+
+def _reading(fixture: Fixture, window: Window, at: datetime) -> Reading | None:
+    if isinstance(fixture, Scenario):
+        return fixture.window(window, at)
+    return fixture.get(window)
+
+
+def _sample(good: Reading, total: Reading, at: datetime) -> WindowSample:
     """Good events from one fixture, total from the other (usually the same one).
 
-    The newest timestamp either gives, as v0.1.0 chose; none means fresh: the
-    fixture speaks for the evaluation instant.
+    The newest timestamp either gives, as v0.1.0 chose; a fixed fixture without one is fresh (it
+    speaks for the evaluation instant), a scenario gives its newest sample (none: nothing yet).
+    A scenario window without any data is no data, which is not zero.
     """
-    stamps = [s for s in (good.data_timestamp, total.data_timestamp) if s is not None]
+    stamps = [_stamp(r, at) for r in (good, total)]
+    known = [s for s in stamps if s is not None]
     points = [p for p in (good.data_points, total.data_points) if p is not None]
+    scenario_gaps = (r.longest_gap for r in (good, total) if isinstance(r, ScenarioWindow))
+    gaps = [gap for gap in scenario_gaps if gap is not None]
     return WindowSample(
         good=good.good,
         total=total.total,
-        data_timestamp=max(stamps) if stamps else at,
+        data_timestamp=max(known) if known else None,
         data_points=min(points) if points else None,
+        longest_gap=max(gaps) if gaps else None,
     )
+
+
+def _stamp(reading: Reading, at: datetime) -> datetime | None:
+    if isinstance(reading, ScenarioWindow):
+        return reading.data_timestamp
+    return reading.data_timestamp or at

@@ -94,7 +94,7 @@ async def test_synthetic_missing_fixture_and_window_are_missing_data(slo: SLO) -
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ([], 'expected an object with exactly one key "windows"'),
+        ([], 'expected an object with exactly one key, "windows" or "scenario"'),
         ({"windows": {"5x": {"good": 1, "total": 1}}}, "windows.5x: expected a duration"),
         ({"windows": {"5m": {"good": "1", "total": 1}}}, "windows.5m.good: expected a number"),
         ({"windows": {"5m": {"good": -1, "total": 1}}}, "windows.5m.good: expected a finite number >= 0"),
