@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aegis.config import Settings
 from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import SyntheticAdapter
-from aegis.scheduler import EvaluationListener, Evaluator, LatestInMemory, Scheduler, SLOCatalog
+from aegis.notify import NotificationsConfig, NotificationsConfigError, Notifier, build_notifier
+from aegis.scheduler import (
+    CatalogChange,
+    EvaluationListener,
+    Evaluator,
+    LatestInMemory,
+    Scheduler,
+    SLOCatalog,
+)
 from aegis.spec.loader import LoadResult, SpecDirectoryError, SpecProblem, load_directory
 from aegis.store.base import AuditStore
+from aegis.store.retention import AuditRetention
 from aegis.store.sql import AuditStoreOpenError, SQLAuditStore
 from aegis.store.writer import AuditWriter
 from aegis.telemetry import Telemetry
@@ -38,23 +48,39 @@ class Application:
         self.telemetry = Telemetry()
         # Adapter and store first: a bad setting there is reported before anything is logged.
         self.adapter: MetricsAdapter = _build_adapter(settings, self.telemetry, self.logger)
+        self.notifier: Notifier | None = _build_notifier(settings, self.telemetry, self.logger)
         self.store: AuditStore = _open_store(settings)
         spec: LoadResult = _load_specs(settings, self.logger)
         self.catalog = SLOCatalog(spec.slos, spec.problems, logger=self.logger)
-        self.audit = AuditWriter(self.store, self.telemetry, logger=self.logger)
+        self.telemetry.watch_slo_load_errors(lambda: len(self.catalog.problems))
+        # The journal: each evaluation is durable in the audit before anyone sees it.
+        self.audit = AuditWriter(
+            self.store, self.telemetry, wait=settings.audit_commit_wait, logger=self.logger
+        )
+        self.retention = (
+            AuditRetention(
+                self.store, timedelta(seconds=settings.audit_retention), self.telemetry, logger=self.logger
+            )
+            if settings.audit_retention
+            else None
+        )
         self.evaluator = Evaluator(
             self.adapter, telemetry=self.telemetry, timeout=settings.evaluation_timeout, logger=self.logger
         )
         self.latest = LatestInMemory()
         # Every evaluation goes to each listener, in this order (the latest cache is always first).
-        self.listeners: list[EvaluationListener] = [self.telemetry, self.audit]
+        self.listeners: list[EvaluationListener] = [self.telemetry]
+        if self.notifier is not None:
+            self.listeners.append(self.notifier)
         self.scheduler = Scheduler(
             self.catalog,
             self.evaluator,
             latest=self.latest,
             listeners=self.listeners,
+            journal=self.audit,
             logger=self.logger,
         )
+        self.catalog.subscribe(self._forget_removed)
 
     @property
     def spec_problems(self) -> tuple[SpecProblem, ...]:
@@ -62,22 +88,46 @@ class Application:
 
     async def start(self) -> None:
         self.audit.start()
+        if self.notifier is not None:
+            # Before the first evaluation: a restart must not announce every SLO as a change.
+            await self.notifier.restore(self.store, list(self.catalog.entries))
+            self.notifier.start()
+        if self.retention is not None:
+            self.retention.start()
         self.scheduler.start()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop evaluating, then drain: audit records first (within ``grace``), then notifications."""
         await self.scheduler.stop()
-        await self.audit.stop()
+        if self.retention is not None:
+            await self.retention.stop()
+        await self.audit.stop(grace)
+        if self.notifier is not None:
+            await self.notifier.stop(grace=min(grace, 5.0))
         await self.adapter.aclose()
         await self.store.aclose()
 
     def readiness(self) -> Readiness:
         reasons = [f"SLO file problem: {problem}" for problem in self.catalog.problems]
+        audit = self.audit.health
+        if not audit.writable:
+            reasons.insert(
+                0,
+                f"audit store unavailable for {audit.down_for:.0f}s: {audit.problem}; decisions are still "
+                f"served, {audit.queued} record(s) waiting, {audit.dropped} dropped",
+            )
         if not len(self.catalog):
             return Readiness(False, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
         pending = self.scheduler.not_yet_evaluated()
         if pending:
             return Readiness(False, [f"not evaluated yet: {', '.join(pending)}", *reasons])
-        return Readiness(True, reasons)
+        return Readiness(audit.writable, reasons)
+
+    def _forget_removed(self, change: CatalogChange) -> None:
+        for slo_id in change.removed:
+            self.telemetry.forget_slo(slo_id)
+            if self.notifier is not None:
+                self.notifier.forget(slo_id)
 
 
 def _load_specs(settings: Settings, logger: logging.Logger) -> LoadResult:
@@ -110,6 +160,21 @@ def _build_adapter(settings: Settings, telemetry: Telemetry, logger: logging.Log
         logger.info("reading metrics from Prometheus at %s", config.redacted_url)
         return PrometheusAdapter(config, recorder=telemetry, logger=logger)
     raise ConfigurationError(f"unknown adapter {settings.adapter!r}; expected synthetic or prometheus")
+
+
+def _build_notifier(settings: Settings, telemetry: Telemetry, logger: logging.Logger) -> Notifier | None:
+    if not settings.notifications_file:
+        return None
+    try:
+        config = NotificationsConfig.load(settings.notifications_file)
+    except NotificationsConfigError as err:
+        raise ConfigurationError(str(err)) from err
+    logger.info(
+        "notifying decision changes to %d webhook(s)%s",
+        len(config.webhooks),
+        f" and Alertmanager at {', '.join(config.alertmanager.urls)}" if config.alertmanager else "",
+    )
+    return build_notifier(config, telemetry, logger)
 
 
 def _open_store(settings: Settings) -> AuditStore:

@@ -25,3 +25,9 @@ class Settings:
     log_level: str = "INFO"
     # Upper bound on one evaluation, adapter retries included.
     evaluation_timeout: float = 60.0
+    # Delete audit records older than this many seconds (--audit-retention 90d); None keeps all.
+    audit_retention: float | None = None
+    # Longest wait for an audit record to be durable before its evaluation is published anyway.
+    audit_commit_wait: float = 5.0
+    # YAML file of webhooks and Alertmanager URLs told about decision changes (--notifications-file).
+    notifications_file: str | None = None

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from aegis.config import Settings
+from aegis.spec.durations import DurationError, Window
 
 EXIT_CONFIG = 2
 
@@ -75,6 +76,18 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         "--db-url",
         default=env.get("DATABASE_URL") or None,
         help="SQLAlchemy URL of the audit store, e.g. postgresql+psycopg://... (DATABASE_URL); beats --db",
+    )
+    add(
+        "--audit-retention",
+        default=env.get("AUDIT_RETENTION") or None,
+        metavar="DURATION",
+        help="delete audit records older than this, e.g. 90d (AUDIT_RETENTION; default: keep everything)",
+    )
+    add(
+        "--notifications-file",
+        default=env.get("NOTIFICATIONS_FILE") or None,
+        metavar="FILE",
+        help="YAML file of webhooks and Alertmanager URLs told when a decision changes (NOTIFICATIONS_FILE)",
     )
     add(
         "--log-level",
@@ -156,6 +169,7 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         raise SystemExit(
             "aegis-server: error: --adapter prometheus needs --prometheus-url (or PROMETHEUS_URL)"
         )
+    retention = _retention(args.audit_retention)
     return Settings(
         host=args.host,
         port=args.port,
@@ -178,9 +192,23 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         db=args.db,
         db_url=args.db_url,
         log_level=args.log_level,
+        audit_retention=retention,
+        notifications_file=args.notifications_file,
         # The scheduler's hard stop must leave the adapter its whole retry budget.
         evaluation_timeout=max(60.0, args.prometheus_evaluation_budget + 15.0),
     )
+
+
+def _retention(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    try:
+        return float(Window.parse(raw).seconds)
+    except DurationError:
+        raise SystemExit(
+            f"aegis-server: error: --audit-retention (AUDIT_RETENTION) must be a duration like 90d, 12w "
+            f"or 36h, got {raw!r}"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

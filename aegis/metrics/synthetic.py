@@ -134,12 +134,15 @@ class SyntheticAdapter:
         name = fixture_name(slo)
         fixture = self._fixtures.get(name)
         if fixture is None:
-            return Measurement(at=at, error=f"no synthetic fixture named {name!r} in {self._source}")
+            error = f"no synthetic fixture named {name!r} in {self._source}"
+            return Measurement(at=at, error=error, error_kind="missing_fixture")
         samples = {}
         for window in windows:
             entry = fixture.get(window)
             if entry is None:
-                samples[window] = WindowSample(None, None, error=f"fixture {name!r} has no window {window}")
+                samples[window] = WindowSample(
+                    None, None, error=f"fixture {name!r} has no window {window}", error_kind="missing_fixture"
+                )
                 continue
             samples[window] = WindowSample(
                 good=entry.good,
