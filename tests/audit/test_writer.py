@@ -41,7 +41,9 @@ def database_full(store: SQLAuditStore) -> Iterator[None]:
         store.engine.dispose()
 
 
-async def test_writer_commits_concurrent_records_in_groups(sqlite_store: SQLAuditStore, tmp_path: Path) -> None:
+async def test_writer_commits_concurrent_records_in_groups(
+    sqlite_store: SQLAuditStore, tmp_path: Path
+) -> None:
     telemetry = Telemetry()
     writer = AuditWriter(sqlite_store, telemetry)
     writer.start()
