@@ -60,9 +60,11 @@ class AlertmanagerSink:
         client: httpx.AsyncClient | None = None,
         clock: Clock = utc_now,
         timer: Timer | None = None,
+        retry_initial: float = 1.0,
         logger: logging.Logger | None = None,
     ) -> None:
         self.config = config
+        self._retry_initial = retry_initial
         self._telemetry = telemetry
         self._client = client or httpx.AsyncClient(headers={"User-Agent": USER_AGENT})
         self._owns_client = client is None
@@ -138,7 +140,8 @@ class AlertmanagerSink:
     def _next_send(self) -> float | None:
         """Seconds until the next send without news; None: nothing to send until there is."""
         if self._failures:
-            return _retry.pause(1.0, self._failures - 1) if self._firing or self._resolved else None
+            pause = _retry.pause(self._retry_initial, self._failures - 1)
+            return min(pause, self.config.resend_interval) if self._firing or self._resolved else None
         return self.config.resend_interval if self._firing else None
 
     async def _wait(self, seconds: float | None) -> None:
