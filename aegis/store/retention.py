@@ -47,6 +47,8 @@ class AuditRetention:
         self._logger = logger or logging.getLogger(__name__)
         self._task: asyncio.Task[None] | None = None
         self._failing = False
+        # Passes finished (or failed) so far: lets tests and operators see the loop turn.
+        self.passes = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -90,4 +92,5 @@ class AuditRetention:
                     self._logger.info(
                         "audit retention deleted %d record(s) older than %s", deleted, self.keep
                     )
+            self.passes += 1
             await self._timer.sleep(self._interval)
