@@ -9,7 +9,7 @@ TOOLS_BIN := $(CURDIR)/.cache/bin
 BUF := tools/node_modules/.bin/buf
 GRPCURL_VERSION := v1.9.4
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
-APT_PACKAGES := prometheus victoria-metrics postgresql
+APT_PACKAGES := prometheus victoria-metrics postgresql prometheus-alertmanager e2fsprogs
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
 .PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean
@@ -33,11 +33,13 @@ generate: install tools ## Regenerate the Python stubs and the Go and TypeScript
 	scripts/gen_python.sh
 	scripts/gen_clients.sh
 
-system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL) when missing
+system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, Alertmanager) when missing
 	@missing=""; \
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing="$$missing victoria-metrics"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
+	command -v chattr >/dev/null || missing="$$missing e2fsprogs"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
