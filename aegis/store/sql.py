@@ -106,17 +106,9 @@ class SQLAuditStore:
         rows are at fault (written alone, the others would succeed); anything else is the database.
         """
         self._check_open()
-        try:
-            rows = [evaluation_to_row(evaluation) for evaluation in batch]
-        except ValueError as err:
-            raise RecordRejectedError(str(err)) from err
-        if not rows:
-            return
-        try:
-            await asyncio.to_thread(self._insert, rows)
-        except (IntegrityError, DataError) as err:
-            # The rows, not the database, are at fault (e.g. an evaluation_id stored already).
-            raise RecordRejectedError(str(err.orig or err).strip().splitlines()[0]) from err
+        if batch:
+            # Encoding (JSON evidence) runs on the worker thread too, not on the event loop.
+            await asyncio.to_thread(self._insert, batch)
 
     async def prune(self, before: datetime, limit: int) -> int:
         """Delete at most ``limit`` of the oldest records evaluated before ``before``; how many went.
@@ -149,9 +141,17 @@ class SQLAuditStore:
             self._closed = True
             await asyncio.to_thread(self._engine.dispose)
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        with self._write_lock, self._engine.begin() as connection:
-            connection.execute(evaluations.insert(), rows)
+    def _insert(self, batch: Sequence[Evaluation]) -> None:
+        try:
+            rows = [evaluation_to_row(evaluation) for evaluation in batch]
+        except ValueError as err:
+            raise RecordRejectedError(str(err)) from err
+        try:
+            with self._write_lock, self._engine.begin() as connection:
+                connection.execute(evaluations.insert(), rows)
+        except (IntegrityError, DataError) as err:
+            # The rows, not the database, are at fault (e.g. an evaluation_id stored already).
+            raise RecordRejectedError(str(err.orig or err).strip().splitlines()[0]) from err
 
     def _delete(self, statement: Delete) -> int:
         with self._write_lock, self._engine.begin() as connection:

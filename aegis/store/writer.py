@@ -72,6 +72,7 @@ class AuditWriter:
         self._timer = timer or SystemTime()
         self._logger = logger or logging.getLogger(__name__)
         self._queue: collections.deque[_Pending] = collections.deque()
+        self._in_flight: list[_Pending] = []
         self._work = asyncio.Event()
         self._space = asyncio.Event()
         self._space.set()
@@ -138,18 +139,22 @@ class AuditWriter:
         """Write what is queued (within ``grace`` seconds), then stop. For the SIGTERM drain."""
         if self._task is None:
             return
-        if not await self.flush(grace):
-            lost = len(self._queue)
-            self._logger.error(
-                "%d audit record(s) not written at shutdown: %s",
-                lost,
-                self._problem or "the store is too slow",
-            )
-            self._drop_queued()
+        drained = await self.flush(grace)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if not drained:
+            lost = self._unconfirmed()
+            self._logger.error(
+                "%d audit record(s) not confirmed written at shutdown: %s",
+                len(lost),
+                self._problem or "the store is too slow",
+            )
+            self._telemetry.audit_dropped(len(lost))
+            _settle(lost, False)
+            self._queue.clear()
+            self._telemetry.audit_queue_depth(0)
 
     # --- queueing ---------------------------------------------------------------------------
 
@@ -189,12 +194,11 @@ class AuditWriter:
             # Not an outage (so no outage line covers it): say it, once per burst at most.
             self._logger.error("%d audit record(s) dropped: %s", count, why)
 
-    def _drop_queued(self) -> None:
-        batch = self._take()
-        while batch:
-            self._telemetry.audit_dropped(len(batch))
-            _settle(batch, False)
-            batch = self._take()
+    def _unconfirmed(self) -> list[_Pending]:
+        """Queued records, and those of a batch cut off mid-write that were not confirmed."""
+        queued = {id(p) for p in self._queue}
+        cut_off = [p for p in self._in_flight if id(p) not in queued and not _durable(p)]
+        return [*self._queue, *cut_off]
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -211,6 +215,12 @@ class AuditWriter:
                 self._space.set()
 
     async def _write(self, batch: list[_Pending]) -> None:
+        self._in_flight = batch
+        await self._write_batch(batch)
+        # Not cleared when cancelled: stop() counts a batch cut off mid-write.
+        self._in_flight = []
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
         try:
             await self._store.record_many([p.evaluation for p in batch])
         except RecordRejectedError:
@@ -274,6 +284,10 @@ class AuditWriter:
         self._requeue(batch)
         await self._timer.sleep(self._retry_delay)
         self._retry_delay = min(self._retry_delay * 2, self._retry_max)
+
+
+def _durable(pending: _Pending) -> bool:
+    return pending.done.done() and pending.done.result()
 
 
 def _settle(batch: list[_Pending], durable: bool) -> None:

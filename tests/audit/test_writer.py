@@ -159,4 +159,6 @@ async def test_writer_stop_gives_up_after_its_grace_when_the_store_is_down(
     lost = 40 - len(stored_ids(tmp_path / "audit.db"))
     assert lost > 0
     assert metric(telemetry, "aegis_audit_dropped_total") == lost
-    assert any(f"{lost} audit record(s) not written at shutdown" in r.getMessage() for r in caplog.records)
+    assert any(
+        f"{lost} audit record(s) not confirmed written at shutdown" in r.getMessage() for r in caplog.records
+    )
