@@ -84,6 +84,7 @@ class AuditWriter:
         self._down_since = 0.0
         self._retry_delay = retry_initial
         self._dropped_in_outage = 0
+        self._drop_logged = False
         telemetry.audit_store_up(True)
 
     # --- the journal port ------------------------------------------------------------------
@@ -97,13 +98,16 @@ class AuditWriter:
 
         Never raises: the decision is served whatever happens to its record.
         """
+        queued = False
         try:
             async with asyncio.timeout(self._wait):
                 pending = await self._enqueue(evaluation)
+                queued = True
                 if pending is not None and await asyncio.shield(pending.done):
                     return
         except TimeoutError:
-            pass
+            if not queued:  # still waiting for room: the record is lost, say so
+                self._drop(1, f"no room in the audit queue within {self._wait:g}s")
         # Published before its record was durable: the store is down or too slow.
         self._telemetry.audit_unconfirmed()
 
@@ -181,6 +185,8 @@ class AuditWriter:
     def _take(self) -> list[_Pending]:
         batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
         self._telemetry.audit_queue_depth(len(self._queue))
+        if len(self._queue) < self._capacity:
+            self._space.set()  # the batch being written no longer counts against the queue
         return batch
 
     def _requeue(self, batch: list[_Pending]) -> None:
@@ -190,9 +196,10 @@ class AuditWriter:
     def _drop(self, count: int, why: str) -> None:
         self._telemetry.audit_dropped(count)
         self._dropped_in_outage += count
-        if self._problem is None:
-            # Not an outage (so no outage line covers it): say it, once per burst at most.
-            self._logger.error("%d audit record(s) dropped: %s", count, why)
+        if self._problem is None and not self._drop_logged:
+            # Not an outage (so no outage line covers it): say it, once until a commit succeeds.
+            self._drop_logged = True
+            self._logger.error("audit record(s) dropped: %s", why)
 
     def _unconfirmed(self) -> list[_Pending]:
         """Queued records, and those of a batch cut off mid-write that were not confirmed."""
@@ -262,6 +269,7 @@ class AuditWriter:
             self._retry_delay = self._retry_initial
             self._telemetry.audit_store_up(True)
         self._dropped_in_outage = 0
+        self._drop_logged = False
         _settle(batch, True)
 
     async def _failed(self, batch: list[_Pending], err: Exception) -> None:

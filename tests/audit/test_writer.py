@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -162,3 +163,30 @@ async def test_writer_stop_gives_up_after_its_grace_when_the_store_is_down(
     assert any(
         f"{lost} audit record(s) not confirmed written at shutdown" in r.getMessage() for r in caplog.records
     )
+
+
+async def test_writer_a_record_that_finds_no_room_in_time_is_counted_as_dropped(
+    sqlite_store: SQLAuditStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A healthy but stalled store (another process holds SQLite's write lock): the bounded wait wins."""
+    telemetry = Telemetry()
+    writer = AuditWriter(sqlite_store, telemetry, capacity=2, max_batch=2, wait=0.3)
+    writer.start()
+    blocker = sqlite3.connect(tmp_path / "audit.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with caplog.at_level(logging.ERROR):
+            # Two in the stalled transaction, two queued, the fifth waits for room and gives up.
+            results = await asyncio.gather(*(writer.commit(evaluation()) for _ in range(5)))
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert results == [None] * 5
+    assert await writer.flush(within=20)
+    await writer.stop()
+    assert len(stored_ids(tmp_path / "audit.db")) == 4
+    assert metric(telemetry, "aegis_audit_dropped_total") == 1
+    assert metric(telemetry, "aegis_audit_unconfirmed_total") == 5
+    assert [r.getMessage() for r in caplog.records] == [
+        "audit record(s) dropped: no room in the audit queue within 0.3s"
+    ]
