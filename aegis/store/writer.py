@@ -140,9 +140,15 @@ class AuditWriter:
         return True
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Write what is queued (within ``grace`` seconds), then stop. For the SIGTERM drain."""
+        """Write what is queued (within ``grace`` seconds), then stop. For the SIGTERM drain.
+
+        During an outage the store gets one more try (the next retry), not the whole grace:
+        a shutdown should not wait on a disk that has been full for minutes.
+        """
         if self._task is None:
             return
+        if self._problem is not None:
+            grace = min(grace, self._retry_delay + 1.0)
         drained = await self.flush(grace)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

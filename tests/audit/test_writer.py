@@ -176,8 +176,14 @@ async def test_writer_a_record_that_finds_no_room_in_time_is_counted_as_dropped(
     blocker.execute("BEGIN IMMEDIATE")
     try:
         with caplog.at_level(logging.ERROR):
-            # Two in the stalled transaction, two queued, the fifth waits for room and gives up.
-            results = await asyncio.gather(*(writer.commit(evaluation()) for _ in range(5)))
+            # Two in the stalled transaction...
+            first = [asyncio.create_task(writer.commit(evaluation())) for _ in range(2)]
+            for _ in range(500):
+                if writer.health.queued == 0 and writer._in_flight:
+                    break
+                await asyncio.sleep(0.01)
+            # ...two queued, and the fifth waits for room and gives up.
+            results = await asyncio.gather(*first, *(writer.commit(evaluation()) for _ in range(3)))
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
