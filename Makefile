@@ -8,33 +8,41 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.cache/bin
 BUF := tools/node_modules/.bin/buf
 GRPCURL_VERSION := v1.9.4
+GHZ_VERSION := v0.120.0
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
-APT_PACKAGES := prometheus victoria-metrics postgresql prometheus-alertmanager e2fsprogs
+GRPC_GATEWAY_VERSION := v2.33.0
+APT_PACKAGES := prometheus victoria-metrics postgresql curl jq prometheus-alertmanager e2fsprogs
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
-.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean
+.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create .venv and install the package with its test extras
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+# scripts/install.sh is shared with the Dockerfile's build stage, so the two cannot drift.
+$(VENV)/.installed: pyproject.toml scripts/install.sh
+	PYTHON=$(PYTHON) scripts/install.sh --editable --extras test $(VENV)
 	touch $@
 
 run: install ## Start the server on the embedded default (synthetic adapter, SQLite, fixtures/slo/valid)
 	$(VENV)/bin/aegis-server --adapter synthetic --synthetic-fixtures fixtures/metrics \
 		--slo-dir fixtures/slo/valid --db aegis.db
 
-generate: install tools ## Regenerate the Python stubs and the Go and TypeScript clients from proto/
+generate: install tools ## Regenerate the Python stubs, the Go and TypeScript clients and the OpenAPI document from proto/
 	scripts/gen_python.sh
 	scripts/gen_clients.sh
+	scripts/gen_openapi.sh
 
-system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, Alertmanager) when missing
+migration: install ## New audit-schema revision from aegis/store/_schema.py: make migration m="what it does"
+	@test -n "$(m)" || { echo 'usage: make migration m="what the revision does"' >&2; exit 2; }
+	$(PY) scripts/new_revision.py "$(m)"
+
+system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, Alertmanager, curl, jq) when missing
 	@missing=""; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v jq >/dev/null || missing="$$missing jq"; \
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing="$$missing victoria-metrics"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -46,7 +54,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc clients/ts/node_modules/.package-lock.json ## Install buf, protoc-gen-es, grpcurl, the Go plugins and the TS client's packages
+tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-openapiv2 clients/ts/node_modules/.package-lock.json $(TOOLS_BIN)/argo-webmetric ## Install buf, protoc-gen-es, grpcurl, ghz, the Go and OpenAPI plugins, the TS client's packages and the Argo Rollouts test program
 
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --silent
@@ -55,6 +63,11 @@ $(BUF): tools/package.json tools/package-lock.json
 $(TOOLS_BIN)/grpcurl:
 	mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+# ghz, the gRPC load tool; tests/api/test_reflection.py drives it through reflection alone.
+$(TOOLS_BIN)/ghz:
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
 
 # protoc-gen-go at the protobuf runtime's version: `go install` inside the module reads go.mod.
 $(TOOLS_BIN)/protoc-gen-go: clients/go/go.mod
@@ -68,17 +81,31 @@ $(TOOLS_BIN)/protoc-gen-go-grpc: Makefile
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	touch $@
 
+# grpc-gateway's OpenAPI generator (scripts/gen_openapi.sh); depends on the Makefile like the above.
+$(TOOLS_BIN)/protoc-gen-openapiv2: Makefile
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+	touch $@
+
+# Argo Rollouts' web metric provider as a library (tests/argo, pinned by its go.mod/go.sum): built
+# here so that the module download (client-go and friends, minutes when cold) happens before the
+# tests, which build it again from the warm cache.
+$(TOOLS_BIN)/argo-webmetric: tests/argo/go.mod tests/argo/go.sum tests/argo/main.go
+	mkdir -p $(TOOLS_BIN)
+	cd tests/argo && GOFLAGS=-mod=readonly go build -o $@ .
+
 clients/ts/node_modules/.package-lock.json: clients/ts/package.json clients/ts/package-lock.json
 	cd clients/ts && npm ci --no-audit --no-fund --silent
 	touch $@
 
-lint: install tools ## ruff over code, tests and benches; buf lint and build over the contract
-	$(VENV)/bin/ruff check aegis tests bench
+lint: install tools ## ruff over code, tests and benches; buf lint, build and breaking over the contract
+	$(VENV)/bin/ruff check aegis tests bench scripts deploy
 	$(BUF) lint
 	$(BUF) build -o /dev/null
+	$(BUF) breaking --against proto/released/aegis-v1.binpb
 
 typecheck: install ## mypy --strict over the hand-written code
-	$(VENV)/bin/mypy aegis
+	$(VENV)/bin/mypy aegis deploy
 
 test: install system-deps tools lint typecheck ## Install what the tests need, then lint, type check and run every test
 	$(PY) -m pytest

@@ -11,7 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from aegis.auth import KeyFileError, Keyring, load_keys
 from aegis.config import Settings
+from aegis.lifecycle import Lifecycle
 from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import SyntheticAdapter
 from aegis.notify import NotificationsConfig, NotificationsConfigError, Notifier, build_notifier
@@ -24,11 +26,17 @@ from aegis.scheduler import (
     SLOCatalog,
 )
 from aegis.spec.loader import LoadResult, SpecDirectoryError, SpecProblem, load_directory
+from aegis.store import database
 from aegis.store.base import AuditStore
 from aegis.store.retention import AuditRetention
 from aegis.store.sql import AuditStoreOpenError, SQLAuditStore
 from aegis.store.writer import AuditWriter
 from aegis.telemetry import Telemetry
+
+# Seconds the audit flush gets at shutdown even when the drain used up the grace, and the most
+# that queued notifications get.
+_AUDIT_FLUSH_MIN = 2.0
+_NOTIFY_FLUSH_MAX = 2.0
 
 
 class ConfigurationError(Exception):
@@ -49,7 +57,13 @@ class Application:
         # Adapter and store first: a bad setting there is reported before anything is logged.
         self.adapter: MetricsAdapter = _build_adapter(settings, self.telemetry, self.logger)
         self.notifier: Notifier | None = _build_notifier(settings, self.telemetry, self.logger)
-        self.store: AuditStore = _open_store(settings)
+        # Skipped fixture files: listed beside SLO file problems, so an operator sees both.
+        self.fixture_problems = self.adapter.problems if isinstance(self.adapter, SyntheticAdapter) else ()
+        self.store: AuditStore
+        self.store, schema_note = _open_store(settings)
+        # None: no keys file, every RPC is open (the quick start).
+        self.keyring: Keyring | None = _load_keyring(settings)
+        self.lifecycle = Lifecycle()
         spec: LoadResult = _load_specs(settings, self.logger)
         self.catalog = SLOCatalog(spec.slos, spec.problems, logger=self.logger)
         self.telemetry.watch_slo_load_errors(lambda: len(self.catalog.problems))
@@ -81,6 +95,8 @@ class Application:
             logger=self.logger,
         )
         self.catalog.subscribe(self._forget_removed)
+        if schema_note:
+            self.logger.info("%s", schema_note)
 
     @property
     def spec_problems(self) -> tuple[SpecProblem, ...]:
@@ -96,19 +112,38 @@ class Application:
             self.retention.start()
         self.scheduler.start()
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Stop evaluating, then drain: audit records first (within ``grace``), then notifications."""
-        await self.scheduler.stop()
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop evaluating (running evaluations get ``grace``), then drain the audit, then notifications.
+
+        The audit gets at least a couple of seconds whatever is left of the grace: a healthy
+        store flushes in milliseconds, and a record dropped here is an evaluation lost.
+        """
+        await self.scheduler.stop(grace)
         if self.retention is not None:
             await self.retention.stop()
-        await self.audit.stop(grace)
+        await self.audit.stop(max(self.settings.shutdown_grace if grace is None else grace, _AUDIT_FLUSH_MIN))
         if self.notifier is not None:
-            await self.notifier.stop(grace=min(grace, 5.0))
+            await self.notifier.stop(grace=_NOTIFY_FLUSH_MAX)
         await self.adapter.aclose()
         await self.store.aclose()
 
+    def reload_keys(self) -> None:
+        """Re-read the API keys file (SIGHUP); a file that turned bad keeps the keys in force."""
+        if self.keyring is None:
+            return
+        try:
+            keys = load_keys(self.keyring.source)
+        except KeyFileError as err:
+            self.logger.error("API keys not reloaded, the previous ones stay in force: %s", err)
+            return
+        self.keyring.replace(keys)
+        self.logger.info("reloaded %d API key(s) from %s", len(keys), self.keyring.source)
+
     def readiness(self) -> Readiness:
+        if self.lifecycle.draining:
+            return Readiness(False, ["shutting down"])
         reasons = [f"SLO file problem: {problem}" for problem in self.catalog.problems]
+        reasons += [f"synthetic fixture problem: {problem}" for problem in self.fixture_problems]
         audit = self.audit.health
         if not audit.writable:
             reasons.insert(
@@ -139,6 +174,15 @@ def _load_specs(settings: Settings, logger: logging.Logger) -> LoadResult:
         logger.error("SLO file problem: %s", problem)
     logger.info("loaded %d SLO(s) from %s", len(result.slos), settings.slo_dir)
     return result
+
+
+def _load_keyring(settings: Settings) -> Keyring | None:
+    if settings.api_keys_file is None:
+        return None
+    try:
+        return Keyring(load_keys(settings.api_keys_file), source=settings.api_keys_file)
+    except KeyFileError as err:
+        raise ConfigurationError(str(err)) from err
 
 
 def _build_adapter(settings: Settings, telemetry: Telemetry, logger: logging.Logger) -> MetricsAdapter:
@@ -177,9 +221,16 @@ def _build_notifier(settings: Settings, telemetry: Telemetry, logger: logging.Lo
     return build_notifier(config, telemetry, logger)
 
 
-def _open_store(settings: Settings) -> AuditStore:
+def _open_store(settings: Settings) -> tuple[AuditStore, str | None]:
+    """The store, and what opening it did to the schema (to log once start-up cannot fail)."""
     try:
-        return SQLAuditStore.from_url(settings.db_url) if settings.db_url else SQLAuditStore.open(settings.db)
+        url = database.parse_url(settings.db_url) if settings.db_url else database.target_url(settings.db)
+        opened = database.open_engine(url, settings.db_upgrade)
     except AuditStoreOpenError as err:
         # The message already names the database, with any password hidden.
         raise ConfigurationError(str(err)) from err
+    upgrade = opened.upgrade
+    note = None
+    if upgrade is not None and upgrade.changed:
+        note = f"audit database {database.shown(url)}: {database.describe_upgrade(upgrade)}"
+    return SQLAuditStore(opened.engine), note

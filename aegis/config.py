@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aegis.store.migrate import SchemaPolicy
+
 AdapterType = Literal["synthetic", "prometheus"]
+LogFormat = Literal["text", "json"]
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,26 @@ class Settings:
     db: str = "aegis.db"
     # A full SQLAlchemy URL (e.g. postgresql+psycopg://...) takes precedence over ``db``.
     db_url: str | None = None
+    # Schema at start (aegis.store.migrate.prepare): auto = upgrade SQLite, only check others.
+    db_upgrade: SchemaPolicy = "auto"
     log_level: str = "INFO"
     # Upper bound on one evaluation, adapter retries included.
     evaluation_timeout: float = 60.0
+    # --- Security and operations (docs/security.md, docs/operations.md) ---
+    # YAML file of API keys (name, sha256, scopes); None: every RPC is open.
+    api_keys_file: str | None = None
+    # PEM files; cert and key together turn TLS on for both ports, client_ca requires client certs.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    log_format: LogFormat = "text"
+    # Seconds in-flight calls get to finish after SIGTERM.
+    shutdown_grace: float = 10.0
+    # REST: seconds to receive a request's line and headers, then its body.
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 30.0
+    # REST connections open at once; None: half the file-descriptor limit, at most 4096.
+    max_connections: int | None = None
     # Delete audit records older than this many seconds (--audit-retention 90d); None keeps all.
     audit_retention: float | None = None
     # Longest wait for an audit record to be durable before its evaluation is published anyway.

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from aegis.scheduler.listeners import Evaluated
 
 
+# From a cached decision (about a millisecond) to a fresh evaluation near its budget (30 s and more).
+_REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
 class Telemetry:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
@@ -145,6 +149,51 @@ class Telemetry:
             ["slo_id"],
             registry=self.registry,
         )
+
+        self._requests = Counter(
+            "aegis_requests",
+            "Calls answered, by method, surface (grpc or rest) and gRPC status code.",
+            ["method", "surface", "code"],
+            registry=self.registry,
+        )
+        self._requests_in_flight = Gauge(
+            "aegis_requests_in_flight",
+            "Calls in the request pipeline right now, by method and surface.",
+            ["method", "surface"],
+            registry=self.registry,
+        )
+        self._in_flight_children: dict[tuple[str, str], Gauge] = {}
+        self._request_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+        self._request_seconds = Histogram(
+            "aegis_request_duration_seconds",
+            "Time from a call entering the request pipeline to its outcome.",
+            ["method", "surface", "code"],
+            buckets=_REQUEST_BUCKETS,
+            registry=self.registry,
+        )
+
+    def request_started(self, method: str, surface: str) -> None:
+        self._in_flight_child(method, surface).inc()
+
+    def request_finished(self, method: str, surface: str, code: str, seconds: float) -> None:
+        """One call on either surface answered (a request-pipeline interceptor reports it)."""
+        self._in_flight_child(method, surface).dec()
+        children = self._request_children.get((method, surface, code))
+        if children is None:  # .labels() costs a lock and a lookup per metric: once per label set
+            children = (
+                self._requests.labels(method, surface, code),
+                self._request_seconds.labels(method, surface, code),
+            )
+            self._request_children[(method, surface, code)] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def _in_flight_child(self, method: str, surface: str) -> Gauge:
+        child = self._in_flight_children.get((method, surface))
+        if child is None:
+            child = self._requests_in_flight.labels(method, surface)
+            self._in_flight_children[(method, surface)] = child
+        return child
 
     def evaluation(self, slo_id: str, decision: Decision) -> None:
         self._evaluations.labels(slo_id, decision.name).inc()

@@ -10,6 +10,8 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     [sys.executable, str(HERE / "bench_gate.py")],
     [sys.executable, str(HERE / "bench_audit.py"), "--rows", "1000000"],
+    [sys.executable, str(HERE / "bench_hostile_files.py")],
+    [sys.executable, str(HERE / "bench_migrations.py"), "--rows", "100000"],
     [sys.executable, str(HERE / "bench_audit_ingest.py")],
 ]
 

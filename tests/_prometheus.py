@@ -55,6 +55,7 @@ class Profile:
     ``stopped_ago``: no samples after that many seconds ago (a dead target).
     ``gap``: (from, to) seconds ago without samples (collection hole; counters go on).
     ``latency_slow_ratio``: also write a histogram whose requests slower than 0.3s are this share.
+    ``code_label``: the label holding the HTTP status (the README's example queries ``status``).
     """
 
     service: str
@@ -63,6 +64,7 @@ class Profile:
     stopped_ago: float | None = None
     gap: tuple[float, float] | None = None
     latency_slow_ratio: float | None = None
+    code_label: str = "code"
 
     def rates_at(self, ago: float) -> tuple[float, float]:
         """(good, bad) requests per second at ``ago`` seconds before the history's now."""
@@ -159,8 +161,8 @@ def _number(value: float) -> str:
 def _profile_series(profile: Profile, now: int) -> list[Series]:
     start, end = now - HISTORY, now + FUTURE
     labels = {"service": profile.service}
-    good = Series("http_requests_total", {**labels, "code": "200"})
-    bad = Series("http_requests_total", {**labels, "code": "500"})
+    good = Series("http_requests_total", {**labels, profile.code_label: "200"})
+    bad = Series("http_requests_total", {**labels, profile.code_label: "500"})
     buckets = {
         le: Series("http_request_duration_seconds_bucket", {**labels, "le": le}) for le in ("0.3", "+Inf")
     }
@@ -209,13 +211,18 @@ def backfill(history: History, blocks_dir: Path) -> Path:
 
 @dataclass
 class ServerProcess:
-    """A server subprocess on 127.0.0.1:port; ``stop()``/``start()`` restart it on the same port."""
+    """A server subprocess on 127.0.0.1:port; ``stop()``/``start()`` restart it on the same port.
+
+    Ready once ``ready_path`` answers 200; ``env`` and ``cwd`` default to this process's.
+    """
 
     argv: list[str]
     port: int
     ready_path: str
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] | None = None  # None: this process's environment
+    cwd: Path | None = None
 
     @property
     def url(self) -> str:
@@ -223,7 +230,9 @@ class ServerProcess:
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd
+            )
         deadline = time.monotonic() + _READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 from aegis.api.server import Server
 from aegis.app import Application
 from aegis.config import Settings
+from tests._postgres import PostgresServer, postgres_bin_dir_or_skip, running_postgres
 from tests._requirements import IN_CI, require_binary
 
 __all__ = ["IN_CI", "require_binary"]
@@ -101,3 +102,10 @@ async def live(session_tmp: Path) -> AsyncIterator[LiveServer]:
     server = await start_live(default_settings(session_tmp))
     yield server
     await stop_live(server)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the session; each test area creates its own databases in it."""
+    with running_postgres(postgres_bin_dir_or_skip()) as server:
+        yield server

@@ -25,6 +25,7 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 from google.protobuf.message import Message
 from starlette.requests import Request
 
+from aegis.api.echo import echo
 from aegis.api.errors import StatusError
 
 __all__ = [
@@ -194,7 +195,7 @@ def _assign(message: Message, path: FieldPath, texts: Sequence[str]) -> None:
         try:
             values.append(_parse_text(leaf, text))
         except ValueError as err:
-            raise ValueError(f"{err}, got {text!r}") from None
+            raise ValueError(f"{err}, got {echo(text)}") from None
     oneof = leaf.containing_oneof
     if oneof is not None and target.WhichOneof(oneof.name) not in (None, leaf.name):
         raise ValueError(f"cannot be set together with {target.WhichOneof(oneof.name)} (oneof {oneof.name})")
@@ -290,17 +291,21 @@ def _decode_json(raw: bytes, content_type: str | None) -> object:
     if not raw.strip():
         return _NO_BODY
     if content_type is not None and not _is_json_media_type(content_type):
-        raise _invalid(f"unsupported Content-Type {content_type!r}: send application/json")
+        raise _invalid(f"unsupported Content-Type {echo(content_type)}: send application/json")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _invalid("the request body is not valid UTF-8") from None
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+        return json.loads(
+            text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_int=_parse_int
+        )
     except json.JSONDecodeError as err:
         raise _invalid(f"the request body is not valid JSON: {err}") from None
     except _RejectedJsonError as err:
         raise _invalid(f"the request body is not valid: {err}") from None
+    except ValueError as err:  # anything else json's number conversion may raise
+        raise _invalid(f"the request body is not valid: {echo(str(err))}") from None
     except RecursionError:
         raise _invalid("the request body is nested too deeply") from None
 
@@ -309,9 +314,25 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     document: dict[str, object] = {}
     for key, value in pairs:
         if key in document:
-            raise _RejectedJsonError(f"key {key!r} appears twice in one object")
+            raise _RejectedJsonError(f"key {echo(key)} appears twice in one object")
         document[key] = value
     return document
+
+
+# No protobuf integer has more digits than this (uint64's 20, and a sign).
+_MAX_INTEGER_CHARS = 21
+
+
+def _parse_int(text: str) -> int | float:
+    """A JSON integer; a longer one than any protobuf integer becomes a float.
+
+    int() of more than 4,300 digits raises ValueError (CPython's guard against quadratic
+    conversion), which made a huge number in a body a 500. As a float it is still a valid double
+    (possibly infinite), and json_format refuses it for an integer field: a 400 either way.
+    """
+    if len(text) <= _MAX_INTEGER_CHARS:
+        return int(text)
+    return float(text)
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -370,7 +391,8 @@ def _apply_query(binding: RequestBinding, message: Message, items: Sequence[tupl
         return
     if binding.body == ():
         raise _invalid(
-            f"unknown query parameter {items[0][0]!r}: {binding.label} reads the whole request from the body"
+            f"unknown query parameter {echo(items[0][0])}: "
+            f"{binding.label} reads the whole request from the body"
         )
     bound = [(path, "the path") for path in binding.path_fields.values()]
     if binding.body is not None:
@@ -380,10 +402,12 @@ def _apply_query(binding: RequestBinding, message: Message, items: Sequence[tupl
         path = _query_field(binding.descriptor, key)
         for bound_path, binder in bound:
             if overlaps(path, bound_path):
-                raise _invalid(f"query parameter {key!r} sets {_dotted(path)}, which {binder} already binds")
+                raise _invalid(
+                    f"query parameter {echo(key)} sets {_dotted(path)}, which {binder} already binds"
+                )
         grouped.setdefault(path, []).append((key, value))
     for path, pairs in grouped.items():
-        keys = ", ".join(dict.fromkeys(repr(key) for key, _ in pairs))
+        keys = ", ".join(dict.fromkeys(echo(key) for key, _ in pairs))
         if len(pairs) > 1 and not path[-1].is_repeated:
             raise _invalid(
                 f"field {_dotted(path)} is set {len(pairs)} times by query parameters {keys}, "
@@ -404,20 +428,21 @@ def _query_field(message: Descriptor, key: str) -> FieldPath:
         field = next((f for f in current.fields if part in (f.name, f.json_name)), None)
         if field is None:
             names = ", ".join(f.json_name for f in current.fields)
-            raise _invalid(f"unknown query parameter {key!r} ({current.name} has: {names})")
+            raise _invalid(f"unknown query parameter {echo(key)} ({current.name} has: {names})")
         path.append(field)
         if index < len(parts) - 1:
             nested = field.message_type
             if nested is None or field.is_repeated or nested.full_name in _TEXT_MESSAGES:
-                raise _invalid(f"unknown query parameter {key!r}: {part} has no fields to set")
+                raise _invalid(f"unknown query parameter {echo(key)}: {part[:40]} has no fields to set")
             current = nested
     leaf = path[-1]
     if _is_map(leaf):
-        raise _invalid(f"query parameter {key!r}: map fields cannot be set from the query string")
+        raise _invalid(f"query parameter {echo(key)}: map fields cannot be set from the query string")
     if not settable_from_text(leaf):
         nested = leaf.message_type
         example = nested.fields[0].json_name if nested is not None and nested.fields else "field"
         raise _invalid(
-            f"query parameter {key!r} names a message: set its fields instead, e.g. {key}.{example}"
+            f"query parameter {echo(key)} names a message: "
+            f"set its fields instead, e.g. {echo(key)[1:-1]}.{example}"
         )
     return tuple(path)

@@ -100,6 +100,7 @@ def slo_to_pb(slo: SLO, state: SLOState) -> slo_pb2.SLO:
         id=slo.id,
         name=slo.name,
         service=slo.service,
+        owner=slo.owner,
         environment=slo.environment,
         description=slo.description,
         objective=slo.objective,

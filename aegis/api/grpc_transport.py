@@ -2,8 +2,9 @@
 
 Registered from the service descriptors instead of the generated ``add_*Servicer_to_server``
 helpers, so that every call goes through the same Pipeline as REST and so that bytes in and out
-are ours: a request that does not parse is INVALID_ARGUMENT (grpcio would answer UNKNOWN and log
-a traceback).
+are ours: a request that does not parse, or carries a Timestamp outside its range, is
+INVALID_ARGUMENT (grpcio would answer UNKNOWN and log a traceback). Such a request still runs the
+chain (``CallContext.reject``), so it is authenticated, counted and logged like any call.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import DecodeError, Message
 
+from aegis.api._wellknown import out_of_range
 from aegis.api.pipeline import AbortError, CallContext, Handler, MethodInfo, Pipeline
 from aegis.api.service_binding import ServiceBinding
 
@@ -28,6 +30,7 @@ def method_info(method: MethodDescriptor) -> MethodInfo:
     return MethodInfo(
         f"/{method.containing_service.full_name}/{method.name}",
         message_factory.GetMessageClass(method.output_type),
+        method,
     )
 
 
@@ -74,6 +77,11 @@ class _Behavior:
         )
         try:
             request = self._parse(raw)
+        except AbortError as rejected:
+            # Still a call: authenticated, counted and logged by the chain, then this error.
+            request = self._request_class()
+            context.reject(rejected)
+        try:
             response = await self._handler(request, context)
         except AbortError as aborted:
             trailers = (*context.response_headers, *aborted.headers)
@@ -91,6 +99,9 @@ class _Behavior:
             raise AbortError(
                 grpc.StatusCode.INVALID_ARGUMENT, f"the request is not a valid {self._type_name}: {err}"
             ) from None
+        problem = out_of_range(message)
+        if problem is not None:
+            raise AbortError(grpc.StatusCode.INVALID_ARGUMENT, f"invalid {self._type_name}: {problem}")
         return message
 
 

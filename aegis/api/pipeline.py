@@ -25,7 +25,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, NoReturn, Protocol
 
 import grpc
+from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
+
+from aegis.api.echo import cap_message
 
 __all__ = [
     "AbortError",
@@ -45,23 +48,42 @@ _INTERNAL_MESSAGE = "internal error"
 
 
 class AbortError(Exception):
-    """The status a call ends with. ``headers``: HTTP response headers on REST, trailers on gRPC."""
+    """The status a call ends with. ``headers``: HTTP response headers on REST, trailers on gRPC.
 
-    def __init__(self, code: grpc.StatusCode, details: str, headers: Metadata = ()) -> None:
+    ``http_status`` overrides the REST status mapped from ``code``, for the few rejections HTTP has
+    a word of its own for (413 for a body over the limit).
+    """
+
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        details: str,
+        headers: Metadata = (),
+        *,
+        http_status: int | None = None,
+    ) -> None:
         super().__init__(f"{code.name}: {details}")
         self.code = code
         self.details = details
         self.headers = headers
+        self.http_status = http_status
 
 
 class MethodInfo:
     """What an interceptor may want to know about the method being called."""
 
-    def __init__(self, full_name: str, response_class: type[Message]) -> None:
+    def __init__(
+        self,
+        full_name: str,
+        response_class: type[Message],
+        descriptor: MethodDescriptor | None = None,
+    ) -> None:
         # gRPC's path form, "/aegis.v1.GateService/Decide": what metadata, logs and metrics name.
         self.full_name = full_name
         self.service, _, self.name = full_name.strip("/").partition("/")
         self.response_class = response_class
+        # The contract's method, so interceptors can read its options (the scope it requires).
+        self.descriptor = descriptor
 
     def __repr__(self) -> str:
         return f"MethodInfo({self.full_name!r})"
@@ -75,6 +97,11 @@ class CallContext:
     deadline (an event-loop time, or None), free-form ``attributes`` that interceptors set for
     later ones (``request_id``, ``principal``), and ``response_headers`` to send back (initial
     metadata on gRPC, HTTP headers on REST).
+
+    ``rejection`` is set by a transport whose request could not be built (bytes or JSON that do
+    not parse, a malformed ``Grpc-Timeout``): the call still runs the chain, with an empty request
+    message, so that it is authenticated, counted and logged like any other, and ends with that
+    error where the servicer would have been called.
     """
 
     def __init__(
@@ -96,6 +123,7 @@ class CallContext:
         self._details: str | None = None
         self._trailing_metadata: Metadata = ()
         self._cancelled = False
+        self.rejection: AbortError | None = None
 
     # --- grpc.aio.ServicerContext's surface -------------------------------------------------
 
@@ -154,6 +182,10 @@ class CallContext:
     def mark_cancelled(self) -> None:
         self._cancelled = True
 
+    def reject(self, error: AbortError) -> None:
+        """End the call with ``error`` instead of calling the servicer (see the class docstring)."""
+        self.rejection = error
+
 
 class Interceptor(Protocol):
     """One link of the chain: do something around ``proceed`` (or instead of it, by aborting)."""
@@ -193,6 +225,8 @@ class _Terminal:
 
     async def __call__(self, request: Message, context: CallContext) -> Message:
         name = self._method.full_name
+        if context.rejection is not None:
+            raise context.rejection
         try:
             result = self._call(request, context)
             if inspect.isawaitable(result):
@@ -244,7 +278,10 @@ class _Entry:
         context.method = self._method
         try:
             return await self._chain(request, context)
-        except AbortError:
+        except AbortError as aborted:
+            # Clients refuse oversized trailers (8 KiB in grpcio): a long echo must not become
+            # RESOURCE_EXHAUSTED on the client's side.
+            aborted.details = cap_message(aborted.details)
             raise
         except Exception:
             self._logger.exception("the request pipeline failed on %s", self._method.full_name)

@@ -6,7 +6,8 @@ Only the headers we mean to pass on become metadata, as grpc-gateway's DefaultHe
 everything else stay behind, so no interceptor or servicer can come to depend on them.
 
 The deadline is ``Grpc-Timeout`` (gRPC's syntax: ``5S``, ``250m``) when the caller sends one,
-capped by the server's default, else the default; a malformed one is 400.
+capped by the server's default, else the default; a malformed one is 400 (the call is rejected,
+see ``CallContext.reject``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import re
 import grpc
 from starlette.requests import Request
 
-from aegis.api.errors import StatusError
-from aegis.api.pipeline import CallContext, Metadata
+from aegis.api.echo import echo
+from aegis.api.pipeline import AbortError, CallContext, Metadata
 
 __all__ = ["FORWARDED_HEADERS", "METADATA_PREFIX", "context_for", "forwarded_metadata", "parse_grpc_timeout"]
 
@@ -51,20 +52,26 @@ def parse_grpc_timeout(text: str) -> float | None:
 
 
 def context_for(request: Request, default_timeout: float | None) -> CallContext:
+    """The call's context; a malformed ``Grpc-Timeout`` leaves it rejected (400) with the default deadline."""
     metadata = forwarded_metadata(request.headers.raw)
     timeout = default_timeout
+    rejection = None
     asked = next((value for key, value in metadata if key == "grpc-timeout"), None)
     if asked is not None:
         parsed = parse_grpc_timeout(asked)
         if parsed is None:
-            raise StatusError(
+            rejection = AbortError(
                 grpc.StatusCode.INVALID_ARGUMENT,
-                f"invalid Grpc-Timeout header {asked[:40]!r}: "
+                f"invalid Grpc-Timeout header {echo(asked, 40)}: "
                 "expected up to 8 digits and a unit H, M, S, m, u or n",
             )
-        timeout = parsed if timeout is None else min(parsed, timeout)
+        else:
+            timeout = parsed if timeout is None else min(parsed, timeout)
     deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
-    return CallContext(surface="rest", metadata=metadata, peer=_peer(request), deadline=deadline)
+    context = CallContext(surface="rest", metadata=metadata, peer=_peer(request), deadline=deadline)
+    if rejection is not None:
+        context.reject(rejection)
+    return context
 
 
 def _peer(request: Request) -> str:

@@ -1,10 +1,10 @@
 """Both surfaces in one process and one event loop: grpc.aio and Starlette on uvicorn.
 
 gRPC carries GateService, SLOService and AuditService plus the standard health
-protocol and server reflection (so ``grpcurl`` works without proto files). The
-REST app is transcoded from the same servicers, and both surfaces run every call
-through one request Pipeline (``build_pipeline``), so they give the same answer,
-and apply the same interceptors, by construction. Health, readiness, metrics and
+protocol and server reflection v1 and v1alpha (so ``grpcurl`` and ``ghz`` work without
+proto files). The REST app is transcoded from the same servicers, and both surfaces run
+every call through one request Pipeline (``build_pipeline``), so they give the same
+answer, and apply the same interceptors, by construction. Health, readiness, metrics and
 reflection stay outside the pipeline: probes must answer whatever it decides.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import re
 import signal
@@ -19,27 +20,40 @@ import socket
 from collections.abc import Sequence
 
 import grpc
-import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from aegis.api.grpc_transport import generic_handlers
-from aegis.api.interceptors import DeadlineInterceptor, RequestIdInterceptor
-from aegis.api.pipeline import Pipeline
+from aegis.api.http_protocol import HttpLimits
+from aegis.api.interceptors import (
+    AccessLogInterceptor,
+    AuthInterceptor,
+    DeadlineInterceptor,
+    DrainInterceptor,
+    MetricsInterceptor,
+    RequestIdInterceptor,
+)
+from aegis.api.openapi import openapi_route
+from aegis.api.pipeline import Interceptor, Pipeline
+from aegis.api.reflection import add_reflection
+from aegis.api.rest_server import RestServer
 from aegis.api.service_binding import ServiceBinding
 from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
+from aegis.api.tls import load_tls
 from aegis.api.transcoder import build_rest_app
 from aegis.app import Application
+from aegis.auth import undeclared
 from aegis.v1 import audit_pb2, gate_pb2, slo_pb2
 
 # Logged once both listeners are up. Scripts that start the server on port 0
 # (tests, benchmarks) read the real ports back with LISTENING_PATTERN.
-LISTENING_MESSAGE = "serving gRPC on %s:%d and REST on http://%s:%d"
-LISTENING_PATTERN = re.compile(r"serving gRPC on \S+:(?P<grpc>\d+) and REST on http://\S+:(?P<http>\d+)")
+LISTENING_MESSAGE = "serving gRPC on %s:%d and REST on %s://%s:%d"
+LISTENING_PATTERN = re.compile(
+    r"serving gRPC on \S+:(?P<grpc>\d+) and REST on (?P<scheme>https?)://\S+:(?P<http>\d+)"
+)
 
 _SERVICE_NAMES = (
     gate_pb2.DESCRIPTOR.services_by_name["GateService"].full_name,
@@ -59,12 +73,26 @@ def build_bindings(app: Application) -> list[ServiceBinding]:
 
 
 def build_pipeline(app: Application) -> Pipeline:
-    """The interceptors every call on either surface runs through, outermost first."""
-    return Pipeline([RequestIdInterceptor(), DeadlineInterceptor()], logger=app.logger)
+    """The interceptors every call on either surface runs through, outermost first.
+
+    The request id first (everything after may use it); the access log and metrics next, so they
+    see every outcome, refusals included; then the drain (no new work once SIGTERM came), the API
+    key check when keys are configured, and the deadline around the servicer itself.
+    """
+    interceptors: list[Interceptor] = [
+        RequestIdInterceptor(),
+        AccessLogInterceptor(logging.getLogger(f"{app.logger.name}.access")),
+        MetricsInterceptor(app.telemetry),
+        DrainInterceptor(app.lifecycle),
+    ]
+    if app.keyring is not None:
+        interceptors.append(AuthInterceptor(app.keyring))
+    interceptors.append(DeadlineInterceptor())
+    return Pipeline(interceptors, logger=app.logger)
 
 
 def probe_routes(app: Application) -> list[BaseRoute]:
-    """Liveness, readiness and the server's own metrics, beside the transcoded API."""
+    """Liveness, readiness, the server's own metrics and the OpenAPI document, beside the API."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -81,6 +109,7 @@ def probe_routes(app: Application) -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        openapi_route(),
     ]
 
 
@@ -89,19 +118,23 @@ def build_rest(app: Application, bindings: Sequence[ServiceBinding], pipeline: P
 
 
 class Server:
-    """Starts and stops the gRPC and REST listeners around one Application."""
+    """Starts both listeners around one Application, and drains them together on ``stop``."""
 
     def __init__(self, app: Application, *, pipeline: Pipeline | None = None) -> None:
         self.app = app
         self._bindings = build_bindings(app)
         self._pipeline = pipeline or build_pipeline(app)
+        self._tls = load_tls(app.settings)
         self._grpc: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
-        self._uvicorn: uvicorn.Server | None = None
-        self._uvicorn_task: asyncio.Task[None] | None = None
+        self._rest: RestServer | None = None
         self._readiness_task: asyncio.Task[None] | None = None
         self.grpc_port = 0
         self.http_port = 0
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._tls is not None else "http"
 
     async def start(self) -> None:
         settings = self.app.settings
@@ -109,62 +142,66 @@ class Server:
         self._grpc = grpc.aio.server()
         self._grpc.add_generic_rpc_handlers(generic_handlers(self._bindings, self._pipeline, self.app.logger))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._grpc)
-        reflection.enable_server_reflection(
-            (
-                *_SERVICE_NAMES,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ),
-            self._grpc,
-        )
+        health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+        add_reflection(self._grpc, (*_SERVICE_NAMES, health_service))
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
-        self.grpc_port = self._grpc.add_insecure_port(f"{_grpc_host(settings.host)}:{settings.grpc_port}")
+        address = f"{_grpc_host(settings.host)}:{settings.grpc_port}"
+        if self._tls is None:
+            self.grpc_port = self._grpc.add_insecure_port(address)
+        else:
+            self.grpc_port = self._grpc.add_secure_port(address, self._tls.grpc_credentials())
         if self.grpc_port == 0:
             raise OSError(f"cannot listen for gRPC on {settings.host}:{settings.grpc_port}")
         await self._grpc.start()
 
         sock = _bind(settings.host, settings.port)
         self.http_port = sock.getsockname()[1]
-        config = uvicorn.Config(
+        self._rest = RestServer(
             build_rest(self.app, self._bindings, self._pipeline),
-            log_level=settings.log_level.lower(),
-            lifespan="off",
-            access_log=False,
+            sock,
+            limits=HttpLimits.from_settings(settings),
+            ssl_context=self._tls.ssl_context() if self._tls is not None else None,
+            log_level=settings.log_level,
+            logger=self.app.logger,
         )
-        self._uvicorn = uvicorn.Server(config)
-        self._uvicorn_task = asyncio.create_task(self._uvicorn.serve(sockets=[sock]), name="rest")
-        while not self._uvicorn.started:
-            if self._uvicorn_task.done():
-                self._uvicorn_task.result()
-                raise OSError("the REST server stopped during start-up")
-            await asyncio.sleep(0.01)
+        await self._rest.start()
         self._readiness_task = asyncio.create_task(self._track_readiness(), name="health")
         self.app.logger.info(
-            LISTENING_MESSAGE,
-            settings.host,
-            self.grpc_port,
-            settings.host,
-            self.http_port,
+            LISTENING_MESSAGE, settings.host, self.grpc_port, self.scheme, settings.host, self.http_port
         )
+        warn_about_exposure(self.app, self._bindings, self._tls is not None)
 
     async def wait(self) -> None:
-        """Until the REST server stops (uvicorn handles SIGINT/SIGTERM)."""
-        if self._uvicorn_task is not None:
-            await self._uvicorn_task
+        """Until the REST server stops on its own (a crash); a normal stop is ``stop``'s."""
+        if self._rest is not None and self._rest.task is not None:
+            await self._rest.task
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float | None = None) -> None:
+        """Drain, then stop: not ready at once, new calls refused, in-flight ones get ``grace``.
+
+        Then both listeners close (whatever still runs is cancelled), the scheduler stops and the
+        audit queue is flushed. Bounded: a client holding a half-sent body cannot hold it up.
+        """
+        grace = self.app.settings.shutdown_grace if grace is None else grace
+        deadline = asyncio.get_running_loop().time() + grace
+        self.app.lifecycle.begin_drain()
         if self._readiness_task is not None:
             self._readiness_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._readiness_task
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
-        if self._uvicorn is not None and self._uvicorn_task is not None:
-            self._uvicorn.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._uvicorn_task
+        if not await self.app.lifecycle.wait_idle(grace):
+            self.app.logger.warning(
+                "%d call(s) still running after the %gs shutdown grace; cancelling them",
+                self.app.lifecycle.in_flight,
+                grace,
+            )
+        if self._rest is not None:
+            await self._rest.stop()
         if self._grpc is not None:
-            await self._grpc.stop(grace)
-        await self.app.stop()
+            await self._grpc.stop(0.5)
+        # Evaluations nobody waits for any more (the scheduler's own) get what is left of the grace.
+        await self.app.stop(grace=max(deadline - asyncio.get_running_loop().time(), 0.0))
 
     async def _track_readiness(self) -> None:
         """Mirror /readyz into the gRPC health status, so both probes agree."""
@@ -185,6 +222,33 @@ class Server:
             await self._health.set(name, status)
 
 
+def warn_about_exposure(app: Application, bindings: Sequence[ServiceBinding], tls: bool) -> None:
+    """Say loudly what an operator may not have meant: an open API, or methods no key may call."""
+    host = app.settings.host
+    if app.keyring is None and not _is_loopback(host):
+        app.logger.warning(
+            "NO API KEYS: every RPC is open to anyone who can reach %s (gRPC and REST%s). "
+            "Set --api-keys-file (docs/security.md), or listen on 127.0.0.1",
+            host,
+            ", over TLS" if tls else ", in plaintext",
+        )
+    if app.keyring is not None:
+        closed = undeclared(method for binding in bindings for method in binding.descriptor.methods)
+        if closed:
+            app.logger.error(
+                "no key may call %s: declare option (aegis.v1.required_scope) on each", ", ".join(closed)
+            )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _grpc_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
@@ -202,21 +266,21 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 async def run(app: Application, logger: logging.Logger) -> None:
-    """Serve until SIGINT or SIGTERM, then stop gracefully (in-flight RPCs, queued audit writes)."""
+    """Serve until SIGINT or SIGTERM, then drain and stop (docs/operations.md); SIGHUP reloads keys."""
     server = Server(app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    # uvicorn captures these signals while it serves and re-raises them when it is done; with our
-    # handlers installed first, the re-raised signal lands here instead of killing the process
-    # before the audit queue is flushed.
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, app.reload_keys)
     try:
         await server.start()
         waiter = asyncio.create_task(stop.wait())
         serving = asyncio.ensure_future(server.wait())
         await asyncio.wait({waiter, serving}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
-        logger.info("shutting down")
+        logger.info("shutting down: draining for up to %gs", app.settings.shutdown_grace)
     finally:
         await server.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(signum)

@@ -8,7 +8,9 @@ HTTP status.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -22,7 +24,10 @@ from aegis.api.convert import (
     timestamp_from_pb,
     timestamp_to_pb,
 )
+from aegis.api.echo import echo
+from aegis.api.flagger import parse_metadata
 from aegis.api.pipeline import CallContext
+from aegis.engine.model import Evaluation
 from aegis.scheduler import Scheduler
 from aegis.spec.model import Decision
 from aegis.store.base import DEFAULT_LIMIT, MAX_LIMIT, AuditQuery, AuditStore, InvalidQueryError
@@ -38,7 +43,7 @@ async def _abort(context: Context, code: grpc.StatusCode, message: str) -> NoRet
 
 def _unknown_slo_message(slo_id: str, known: list[str]) -> str:
     hint = f"; known SLOs: {', '.join(known)}" if len(known) <= 20 else ""
-    return f"no SLO with id {slo_id!r}{hint}"
+    return f"no SLO with id {echo(slo_id)}{hint}"
 
 
 class GateServicer(gate_pb2_grpc.GateServiceServicer):
@@ -46,16 +51,7 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
         self._scheduler = scheduler
 
     async def Decide(self, request: gate_pb2.DecideRequest, context: Context) -> gate_pb2.DecideResponse:
-        slo_id = request.slo_id.strip()
-        if not slo_id:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "sloID is required")
-        slos = self._scheduler.slos
-        if slo_id not in slos:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, _unknown_slo_message(slo_id, sorted(slos)))
-        if request.force_fresh:
-            evaluation = await self._scheduler.evaluate_now(slo_id)
-        else:
-            evaluation = await self._scheduler.current(slo_id)
+        evaluation = await self._decide(request.slo_id, request.force_fresh, context)
         return gate_pb2.DecideResponse(evaluation=evaluation_to_pb(evaluation))
 
     async def GetServiceState(
@@ -63,38 +59,90 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
     ) -> gate_pb2.GetServiceStateResponse:
         if not request.service or not request.environment:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "service and environment are required")
+        state = await self._service_state(request.service, request.environment, False, context)
+        return gate_pb2.GetServiceStateResponse(
+            service=request.service,
+            environment=request.environment,
+            decision=decision_to_pb(state.decision),
+            reasons=state.reasons,
+            evaluations=[evaluation_to_pb(e) for e in state.evaluations],
+            timestamp=timestamp_to_pb(datetime.now(UTC)),
+        )
+
+    async def FlaggerWebhook(
+        self, request: gate_pb2.FlaggerWebhookRequest, context: Context
+    ) -> gate_pb2.FlaggerWebhookResponse:
+        """A failing decision is FAILED_PRECONDITION (HTTP 400): Flagger halts on any status above 202."""
+        try:
+            gate = parse_metadata(request.metadata)
+        except ValueError as err:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        if gate.slo_id is not None:
+            evaluation = await self._decide(gate.slo_id, gate.fresh, context)
+            state = _State(evaluation.decision, list(evaluation.reasons), [evaluation])
+        else:
+            assert gate.service is not None and gate.environment is not None
+            state = await self._service_state(gate.service, gate.environment, gate.fresh, context)
+        if gate.fails(state.decision):
+            message = f"{state.decision.name} {gate.target}: {'; '.join(state.reasons)}"
+            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, message)
+        return gate_pb2.FlaggerWebhookResponse(
+            decision=decision_to_pb(state.decision),
+            reasons=state.reasons,
+            evaluations=[evaluation_to_pb(e) for e in state.evaluations],
+        )
+
+    async def _decide(self, raw_slo_id: str, fresh: bool, context: Context) -> Evaluation:
+        slo_id = raw_slo_id.strip()
+        if not slo_id:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "sloID is required")
+        slos = self._scheduler.slos
+        if slo_id not in slos:
+            await _abort(context, grpc.StatusCode.NOT_FOUND, _unknown_slo_message(slo_id, sorted(slos)))
+        if fresh:
+            return await self._scheduler.evaluate_now(slo_id)
+        return await self._scheduler.current(slo_id)
+
+    async def _service_state(self, service: str, environment: str, fresh: bool, context: Context) -> _State:
+        """The worst decision of a service's SLOs (WARN for one not evaluated yet), with one reason per
+        SLO that is not ALLOW; ``fresh`` evaluates them all now, concurrently."""
         members = sorted(
             slo_id
             for slo_id, slo in self._scheduler.slos.items()
-            if slo.service == request.service and slo.environment == request.environment
+            if slo.service == service and slo.environment == environment
         )
         if not members:
             await _abort(
                 context,
                 grpc.StatusCode.NOT_FOUND,
-                f"no SLO for service {request.service!r} in environment {request.environment!r}",
+                f"no SLO for service {echo(service)} in environment {echo(environment)}",
             )
+        if fresh:
+            fresh_ones = await asyncio.gather(*(self._scheduler.evaluate_now(slo_id) for slo_id in members))
+            latest: list[Evaluation | None] = list(fresh_ones)
+        else:
+            latest = [self._scheduler.latest(slo_id) for slo_id in members]
+        state = _State(Decision.ALLOW, [], [])
         decisions: list[Decision] = []
-        reasons: list[str] = []
-        response = gate_pb2.GetServiceStateResponse(
-            service=request.service,
-            environment=request.environment,
-            timestamp=timestamp_to_pb(datetime.now(UTC)),
-        )
-        for slo_id in members:
-            latest = self._scheduler.latest(slo_id)
-            if latest is None:
+        for slo_id, evaluation in zip(members, latest, strict=True):
+            if evaluation is None:
                 decisions.append(Decision.WARN)
-                reasons.append(f"{slo_id}: not evaluated yet")
+                state.reasons.append(f"{slo_id}: not evaluated yet")
                 continue
-            decisions.append(latest.decision)
-            response.evaluations.append(evaluation_to_pb(latest))
-            if latest.decision is not Decision.ALLOW:
-                reasons.append(f"{slo_id}: {latest.decision.name}: {'; '.join(latest.reasons)}")
-        overall = Decision.worst(decisions)
-        response.decision = decision_to_pb(overall)
-        response.reasons.extend(reasons or ["all burn rate checks passed"])
-        return response
+            decisions.append(evaluation.decision)
+            state.evaluations.append(evaluation)
+            if evaluation.decision is not Decision.ALLOW:
+                state.reasons.append(f"{slo_id}: {evaluation.decision.name}: {'; '.join(evaluation.reasons)}")
+        state.decision = Decision.worst(decisions)
+        state.reasons = state.reasons or ["all burn rate checks passed"]
+        return state
+
+
+@dataclass
+class _State:
+    decision: Decision
+    reasons: list[str]
+    evaluations: list[Evaluation]
 
 
 class SLOServicer(slo_pb2_grpc.SLOServiceServicer):

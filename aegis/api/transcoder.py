@@ -310,12 +310,18 @@ class _TranscodingRoute(BaseRoute):
     async def _serve(
         self, route: _RestRoute, variables: Mapping[str, str], request: Request, receive: Receive
     ) -> Response | None:
-        """The response, or None when the client went away (its work is cancelled, nothing is sent)."""
+        """The response, or None when the client went away (its work is cancelled, nothing is sent).
+
+        A request that cannot be built still runs the chain (``CallContext.reject``), so it is
+        authenticated, counted and logged like any call before it ends with its 400 (or 413).
+        """
+        context = context_for(request, self._default_timeout)
         try:
-            context = context_for(request, self._default_timeout)
             message = await build_request(route.request, variables, request, self._max_body_size)
         except StatusError as err:
-            return status_response(err.code, err.message, http_status=err.http_status)
+            message = route.rpc.request_class()
+            if context.rejection is None:
+                context.reject(AbortError(err.code, err.message, http_status=err.http_status))
         except ClientDisconnect:
             self._logger.info("%s: the client disconnected while sending its request", route.rpc.name)
             return None
@@ -336,7 +342,9 @@ class _TranscodingRoute(BaseRoute):
             result = await rpc.handler(message, context)
         except AbortError as aborted:
             headers = dict((*context.response_headers, *aborted.headers))
-            return status_response(aborted.code, aborted.details, headers=headers)
+            return status_response(
+                aborted.code, aborted.details, http_status=aborted.http_status, headers=headers
+            )
         try:
             body = render(result, route.response_body)
         except Exception:

@@ -13,8 +13,11 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from aegis.cli._database_options import add_database_options
 from aegis.config import Settings
+from aegis.logs import configure_logging
 from aegis.spec.durations import DurationError, Window
+from aegis.store.migrate import SCHEMA_POLICIES
 
 EXIT_CONFIG = 2
 
@@ -71,11 +74,13 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env.get("SYNTHETIC_FIXTURES", "fixtures/metrics"),
         help="directory of synthetic JSON fixtures (SYNTHETIC_FIXTURES; default fixtures/metrics)",
     )
-    add("--db", default=env.get("DB_PATH", "aegis.db"), help="SQLite audit file (DB_PATH; default aegis.db)")
+    add_database_options(parser, env)
     add(
-        "--db-url",
-        default=env.get("DATABASE_URL") or None,
-        help="SQLAlchemy URL of the audit store, e.g. postgresql+psycopg://... (DATABASE_URL); beats --db",
+        "--db-upgrade",
+        choices=SCHEMA_POLICIES,
+        default=env.get("DB_UPGRADE") or "auto",
+        help="at start, bring the audit schema to this version's: auto = SQLite yes, other databases "
+        "only checked (run `aegis db upgrade`); always; never = check only (DB_UPGRADE; default auto)",
     )
     add(
         "--audit-retention",
@@ -95,6 +100,14 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         help="log level (LOG_LEVEL; default INFO)",
     )
+    add(
+        "--log-format",
+        choices=("text", "json"),
+        default=env.get("LOG_FORMAT", "text"),
+        help="text, or json: one JSON object per line (LOG_FORMAT; default text)",
+    )
+    _add_security(parser, env)
+    _add_operations(parser, env)
     prom = parser.add_argument_group("Prometheus adapter")
     prom.add_argument(
         "--prometheus-url",
@@ -156,6 +169,71 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     return parser
 
 
+def _add_security(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
+    group = parser.add_argument_group("Security (docs/security.md)")
+    group.add_argument(
+        "--api-keys-file",
+        default=env.get("API_KEYS_FILE") or None,
+        help="YAML file of API keys: name, sha256 of the secret, scopes (API_KEYS_FILE); "
+        "without it every RPC is open",
+    )
+    group.add_argument(
+        "--tls-cert",
+        default=env.get("TLS_CERT") or None,
+        help="PEM certificate (chain) for both ports; needs --tls-key (TLS_CERT)",
+    )
+    group.add_argument("--tls-key", default=env.get("TLS_KEY") or None, help="PEM private key (TLS_KEY)")
+    group.add_argument(
+        "--tls-client-ca",
+        default=env.get("TLS_CLIENT_CA") or None,
+        help="PEM CA bundle: require client certificates it signed, on both ports (TLS_CLIENT_CA)",
+    )
+
+
+def _add_operations(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
+    group = parser.add_argument_group("Operations (docs/operations.md)")
+    group.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=_env_float(env, "SHUTDOWN_GRACE", 10.0),
+        help="seconds in-flight calls get to finish after SIGTERM (SHUTDOWN_GRACE; default 10)",
+    )
+    group.add_argument(
+        "--http-header-timeout",
+        type=float,
+        default=_env_float(env, "HTTP_HEADER_TIMEOUT", 10.0),
+        help="REST: seconds to receive a request line and headers (HTTP_HEADER_TIMEOUT; default 10)",
+    )
+    group.add_argument(
+        "--http-body-timeout",
+        type=float,
+        default=_env_float(env, "HTTP_BODY_TIMEOUT", 30.0),
+        help="REST: seconds to receive a request body (HTTP_BODY_TIMEOUT; default 30)",
+    )
+    group.add_argument(
+        "--max-connections",
+        type=int,
+        default=_env_int(env, "MAX_CONNECTIONS", 0) or None,
+        help="REST connections open at once; more are answered 503 and closed "
+        "(MAX_CONNECTIONS; default: half the open-file limit, at most 4096)",
+    )
+
+
+def _check_operations(args: argparse.Namespace) -> None:
+    for name in ("shutdown_grace", "http_header_timeout", "http_body_timeout"):
+        value = getattr(args, name)
+        if not value > 0:
+            raise SystemExit(f"aegis-server: error: --{name.replace('_', '-')} must be positive, got {value}")
+    if args.max_connections is not None and args.max_connections < 1:
+        raise SystemExit(
+            f"aegis-server: error: --max-connections must be at least 1, got {args.max_connections}"
+        )
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("aegis-server: error: --tls-cert and --tls-key go together")
+    if args.tls_client_ca and not args.tls_cert:
+        raise SystemExit("aegis-server: error: --tls-client-ca needs --tls-cert and --tls-key")
+
+
 def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settings:
     args = build_parser(env).parse_args(argv)
     headers = args.prometheus_header
@@ -165,6 +243,7 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         value = getattr(args, name)
         if not 0 <= value <= 65535:
             raise SystemExit(f"aegis-server: error: --{name.replace('_', '-')} must be 0..65535, got {value}")
+    _check_operations(args)
     if args.adapter == "prometheus" and not args.prometheus_url:
         raise SystemExit(
             "aegis-server: error: --adapter prometheus needs --prometheus-url (or PROMETHEUS_URL)"
@@ -191,11 +270,21 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         },
         db=args.db,
         db_url=args.db_url,
+        db_upgrade=args.db_upgrade,
         log_level=args.log_level,
         audit_retention=retention,
         notifications_file=args.notifications_file,
         # The scheduler's hard stop must leave the adapter its whole retry budget.
         evaluation_timeout=max(60.0, args.prometheus_evaluation_budget + 15.0),
+        api_keys_file=args.api_keys_file,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_client_ca=args.tls_client_ca,
+        log_format=args.log_format,
+        shutdown_grace=args.shutdown_grace,
+        http_header_timeout=args.http_header_timeout,
+        http_body_timeout=args.http_body_timeout,
+        max_connections=args.max_connections,
     )
 
 
@@ -219,19 +308,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(exit_.code, file=sys.stderr)
             return EXIT_CONFIG
         return int(exit_.code or 0)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.log_level != "DEBUG":
+        # alembic narrates every connection at INFO; our one line per upgrade says what changed.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     logger = logging.getLogger("aegis")
     from aegis.api.server import run
+    from aegis.api.tls import load_tls
     from aegis.app import Application, ConfigurationError
 
     try:
+        load_tls(settings)  # checked before anything is logged, like every other setting
         app = Application(settings, logger=logger)
     except ConfigurationError as err:
         print(f"aegis-server: error: {err}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         asyncio.run(run(app, logger))
-    except OSError as err:
+    except (OSError, ConfigurationError) as err:
         print(f"aegis-server: error: {err}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aegis.spec.loader import SpecDirectoryError, load_directory, spec_files
+from aegis.spec.loader import SpecDirectoryError, load_directory
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -20,7 +20,7 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser = subcommands.add_parser(
         "validate",
         help="check SLO definition files",
-        description="Check every *.yaml/*.yml SLO file in a directory (not recursive); report all problems.",
+        description="Check every *.yaml/*.yml SLO file under a directory (recursively); report all problems.",
     )
     parser.add_argument("--dir", required=True, metavar="DIR", help="directory holding the SLO files")
     parser.set_defaults(run=run)
@@ -28,14 +28,13 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def run(args: argparse.Namespace) -> int:
     try:
-        file_count = len(spec_files(args.dir))
         result = load_directory(args.dir)
     except SpecDirectoryError as err:
         print(f"aegis validate: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     for problem in result.problems:
         print(problem)
-    print(summary(file_count, len(result.slos), len(result.problems)))
+    print(summary(len(result.files), len(result.slos), len(result.problems)))
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from aegis.engine import reasons as say
 from aegis.engine.burn import WindowRates, window_rates
-from aegis.metrics.base import Measurement, WindowSample
+from aegis.metrics.base import FUTURE_TOLERANCE, Measurement, WindowSample
 from aegis.spec.durations import Window
 from aegis.spec.model import SLO
 
@@ -128,18 +128,30 @@ def _missing_reasons(slo: SLO, reads: Mapping[Window, WindowRead]) -> list[str]:
     return found
 
 
-def _stale_reasons(slo: SLO, reads: Mapping[Window, WindowRead], now: datetime) -> list[str]:
-    """One sentence per distinct newest-data time, naming the windows behind it."""
-    limit = timedelta(seconds=slo.staleness_limit.seconds)
-    when = as_utc(now)
-    by_time = _grouped(
+def _data_times(slo: SLO, reads: Mapping[Window, WindowRead]) -> dict[datetime, list[Window]]:
+    """Rule windows by the time of their newest data, for windows that say."""
+    return _grouped(
         (as_utc(read.sample.data_timestamp), w)
         for w in slo.rule_windows
-        if (read := reads[w]).sample is not None
-        and read.sample.data_timestamp is not None
-        and when - as_utc(read.sample.data_timestamp) > limit
+        if (read := reads[w]).sample is not None and read.sample.data_timestamp is not None
     )
-    return [say.stale(group, newest, when - newest, slo.staleness_limit) for newest, group in by_time.items()]
+
+
+def _stale_reasons(slo: SLO, reads: Mapping[Window, WindowRead], now: datetime) -> list[str]:
+    """One sentence per distinct newest-data time too old, or too far ahead, to vouch for now.
+
+    Data from the future (beyond the clock-skew tolerance) is not fresh: a wrong
+    clock, or a fixture that lies, must not make the gate trust it.
+    """
+    limit = timedelta(seconds=slo.staleness_limit.seconds)
+    when = as_utc(now)
+    found: list[str] = []
+    for newest, group in _data_times(slo, reads).items():
+        if when - newest > limit:
+            found.append(say.stale(group, newest, when - newest, slo.staleness_limit))
+        elif newest - when > FUTURE_TOLERANCE:
+            found.append(say.from_the_future(group, newest, newest - when, FUTURE_TOLERANCE))
+    return found
 
 
 def _too_few_reasons(slo: SLO, reads: Mapping[Window, WindowRead]) -> list[str]:

@@ -146,6 +146,16 @@ def stale(windows: Sequence[Window], newest: datetime, age: timedelta, limit: Wi
     )
 
 
+def from_the_future(
+    windows: Sequence[Window], newest: datetime, ahead: timedelta, tolerance: timedelta
+) -> str:
+    return (
+        f"data for the {_windows(windows)} is not fresh: the newest sample is from "
+        f"{format_timestamp(newest)}, {format_duration(ahead)} in the future, more than the "
+        f"{format_duration(tolerance)} allowed for clock skew"
+    )
+
+
 def too_few_data_points(windows: Sequence[Window], rules: Sequence[str], points: int, minimum: int) -> str:
     noun = "data point" if points == 1 else "data points"
     return (

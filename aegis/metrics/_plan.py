@@ -50,7 +50,8 @@ class Part:
 
     @property
     def field(self) -> str:
-        return {"good": "goodQuery", "total": "totalQuery"}.get(self.role, self.role)
+        """How messages name the part: the SLI's good or total query (sli.good / sli.total in files)."""
+        return {"good": "good query", "total": "total query"}.get(self.role, self.role)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def build_plan(
             try:
                 query = _promql.render(template, window=window.text, threshold=threshold)
             except _promql.TemplateError as err:
-                field = "goodQuery" if role == "good" else "totalQuery"
+                field = f"{role} query"
                 raise _promql.TemplateError(f"{field}: {err}") from err
             expr = _promql.parse(query)
             if expr is not None:

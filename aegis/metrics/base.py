@@ -17,6 +17,10 @@ from typing import Protocol
 from aegis.spec.durations import Window
 from aegis.spec.model import SLO
 
+# How far a data timestamp may lie ahead of the clock reading it (clock skew between
+# hosts). Beyond it the data is from the future: never fresh, whatever its age says.
+FUTURE_TOLERANCE = timedelta(minutes=1)
+
 
 @dataclass(frozen=True)
 class WindowSample:

@@ -188,10 +188,10 @@ def aligned(at: datetime, grid: float) -> datetime:
 
 
 def _unsupported(slo: SLO) -> str | None:
-    for name, query in (("goodQuery", slo.sli.good_query), ("totalQuery", slo.sli.total_query)):
+    for name, query in (("good query", slo.sli.good_query), ("total query", slo.sli.total_query)):
         if query.strip().startswith(_FIXTURE_PREFIX):
             return (
-                f"{name} {query.strip()!r} names a synthetic fixture, which the Prometheus adapter "
+                f"the {name} {query.strip()!r} names a synthetic fixture, which the Prometheus adapter "
                 "cannot read; write a PromQL query or use the synthetic adapter"
             )
     return None

@@ -1,32 +1,46 @@
 """Synthetic metrics from JSON fixtures, for demos, tests and the embedded default.
 
-Each ``DIR/NAME.json`` is one fixture, named by its stem::
+Each ``DIR/NAME.json`` is one fixture, named by its stem (v0.1.0's format)::
 
     {"windows": {"5m": {"good": 99950, "total": 100000,
                         "dataTimestamp": "2024-01-15T10:30:00Z"}}}
 
 ``dataTimestamp`` is optional (absent means fresh: the data is as new as the
 evaluation), and so is ``dataPoints`` (raw samples behind the window, for
-exercising ``minDataPoints``). An SLO reads the fixture named by ``fixture:NAME``
-in its good (or total) query, otherwise the one named after its id. A missing
-fixture or window is missing data, never an exception: the engine WARNs.
+exercising ``minDataPoints``). As in v0.1.0, each query picks its fixture: a
+query ``fixture:NAME``, or a query that is a fixture's bare name, reads that
+fixture; any other query (PromQL) reads the fixture named after the SLO id.
+Good events come from the good query's fixture, total events from the total
+query's. A missing fixture or window is missing data, never an exception: the
+engine WARNs.
+
+Fixture files are read as carefully as SLO files: regular files of at most
+1 MiB inside the directory, numbers of at most 64 characters, no nesting
+beyond what JSON's parser allows, no data timestamp from the future. A bad file
+is one problem (logged, and listed by ``problems``); the good ones still load.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aegis.metrics.base import Measurement, WindowSample
+from aegis.bounded_read import FileRefused, MiB, read_bounded
+from aegis.metrics.base import FUTURE_TOLERANCE, Measurement, WindowSample
 from aegis.spec.durations import DurationError, Window
 from aegis.spec.model import SLO
+from aegis.spec.problems import shorten
 
-_FIXTURE_PREFIX = "fixture:"
+FIXTURE_PREFIX = "fixture:"
+MAX_FIXTURE_BYTES = MiB
+MAX_NUMBER_LENGTH = 64
+MAX_DATA_POINTS = 1_000_000_000
 _WINDOW_KEYS = {"good", "total", "dataTimestamp", "dataPoints"}
 
 
@@ -45,113 +59,198 @@ class FixtureWindow:
 Fixture = Mapping[Window, FixtureWindow]
 
 
-def fixture_name(slo: SLO) -> str:
-    """``fixture:NAME`` from the good or total query (whitespace ignored), else the SLO id."""
-    for query in (slo.sli.good_query, slo.sli.total_query):
-        text = query.strip()
-        if text.startswith(_FIXTURE_PREFIX):
-            return text[len(_FIXTURE_PREFIX) :].strip()
-    return slo.id
+def fixture_name(query: str, slo_id: str, known: Collection[str]) -> str:
+    """The fixture one query reads: ``fixture:NAME``, a known fixture's bare name, else the SLO id.
+
+    >>> fixture_name("fixture: fast-burn", "api", ())
+    'fast-burn'
+    >>> fixture_name(" healthy\\n", "api", {"healthy"})
+    'healthy'
+    >>> fixture_name("sum(rate(x[{{window}}]))", "api", {"healthy"})
+    'api'
+    """
+    text = query.strip()
+    if text.startswith(FIXTURE_PREFIX):
+        return text[len(FIXTURE_PREFIX) :].strip()
+    return text if text in known else slo_id
 
 
-def parse_fixture(document: Any, source: str) -> dict[Window, FixtureWindow]:
-    """Check one decoded fixture; raise FixtureError naming ``source`` and the field."""
+def parse_fixture(document: Any, source: str, *, now: datetime | None = None) -> dict[Window, FixtureWindow]:
+    """Check one decoded fixture; raise FixtureError naming ``source`` and the field.
+
+    A ``dataTimestamp`` later than ``now`` (default: the current time) plus the
+    clock-skew tolerance is refused: data from the future is a broken fixture.
+    """
     if not isinstance(document, dict) or set(document) != {"windows"}:
         raise FixtureError(f'{source}: expected an object with exactly one key "windows"')
     windows = document["windows"]
     if not isinstance(windows, dict):
         raise FixtureError(f'{source}: windows: expected an object keyed by window (e.g. "5m")')
+    latest = (now or datetime.now(UTC)) + FUTURE_TOLERANCE
     parsed: dict[Window, FixtureWindow] = {}
     for key, entry in windows.items():
-        where = f"{source}: windows.{key}"
+        where = f"{source}: windows.{shorten(key, 40)}"
         try:
             window = Window.parse(key)
         except DurationError as err:
             raise FixtureError(f"{where}: {err}") from err
-        parsed[window] = _parse_window(entry, where)
+        parsed[window] = _parse_window(entry, where, latest)
     return parsed
 
 
-def _parse_window(entry: Any, where: str) -> FixtureWindow:
+def _parse_window(entry: Any, where: str, latest: datetime) -> FixtureWindow:
     if not isinstance(entry, dict):
         raise FixtureError(f"{where}: expected an object with good and total")
-    unknown = set(entry) - _WINDOW_KEYS
+    unknown = sorted(shorten(str(key), 40) for key in set(entry) - _WINDOW_KEYS)
     if unknown:
-        raise FixtureError(f"{where}: unknown field(s) {sorted(unknown)}; expected {sorted(_WINDOW_KEYS)}")
-    counts = []
-    for name in ("good", "total"):
-        value = entry.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise FixtureError(f"{where}.{name}: expected a number, got {value!r}")
-        counts.append(float(value))
-    stamp = entry.get("dataTimestamp")
-    data_timestamp = None
-    if stamp is not None:
-        try:
-            data_timestamp = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-        except ValueError as err:
-            raise FixtureError(f"{where}.dataTimestamp: expected RFC 3339, got {stamp!r}") from err
-        if data_timestamp.tzinfo is None:
-            raise FixtureError(f"{where}.dataTimestamp: expected a time zone (e.g. Z), got {stamp!r}")
+        raise FixtureError(f"{where}: unknown field(s) {unknown[:5]}; expected {sorted(_WINDOW_KEYS)}")
+    good, total = (_count(entry.get(name), f"{where}.{name}") for name in ("good", "total"))
     points = entry.get("dataPoints")
-    if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 0):
-        raise FixtureError(f"{where}.dataPoints: expected a non-negative integer, got {points!r}")
-    return FixtureWindow(counts[0], counts[1], data_timestamp, points)
+    if points is not None and (
+        isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= MAX_DATA_POINTS
+    ):
+        expected = f"expected a whole number from 0 to {MAX_DATA_POINTS}"
+        raise FixtureError(f"{where}.dataPoints: {expected}, got {_shown(points)}")
+    return FixtureWindow(good, total, _timestamp(entry.get("dataTimestamp"), where, latest), points)
 
 
-def load_fixtures(directory: Path, logger: logging.Logger) -> dict[str, Fixture]:
-    """Every good ``*.json`` fixture in ``directory``; bad ones are logged and skipped."""
+def _count(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FixtureError(f"{where}: expected a number, got {_shown(value)}")
+    if not math.isfinite(float(value)) or value < 0:
+        raise FixtureError(f"{where}: expected a finite number >= 0, got {_shown(value)}")
+    return float(value)
+
+
+def _timestamp(stamp: Any, where: str, latest: datetime) -> datetime | None:
+    if stamp is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError as err:
+        raise FixtureError(f"{where}.dataTimestamp: expected RFC 3339, got {_shown(stamp)}") from err
+    if moment.tzinfo is None:
+        raise FixtureError(f"{where}.dataTimestamp: expected a time zone (e.g. Z), got {_shown(stamp)}")
+    if moment > latest:
+        raise FixtureError(
+            f"{where}.dataTimestamp: {_shown(stamp)} is in the future; data cannot be newer than now "
+            f"(plus {int(FUTURE_TOLERANCE.total_seconds())}s for clock skew)"
+        )
+    return moment
+
+
+def _shown(value: Any) -> str:
+    return shorten(repr(value), 60)
+
+
+def decode_fixture(data: bytes, source: str) -> Any:
+    """JSON with bounded numbers: no NaN or Infinity, no number longer than 64 characters."""
+
+    def number(kind: type[int] | type[float]) -> Any:
+        def convert(text: str) -> int | float:
+            if len(text) > MAX_NUMBER_LENGTH:
+                raise FixtureError(
+                    f"{source}: a number written with {len(text)} characters; "
+                    f"at most {MAX_NUMBER_LENGTH} are read"
+                )
+            return kind(text)
+
+        return convert
+
+    def constant(name: str) -> Any:
+        raise FixtureError(f"{source}: expected a finite number, found {name}")
+
+    try:
+        text = data.decode("utf-8-sig")
+        return json.loads(text, parse_int=number(int), parse_float=number(float), parse_constant=constant)
+    except UnicodeDecodeError as err:
+        found = f"byte 0x{err.object[err.start]:02x}"
+        raise FixtureError(f"{source}: expected UTF-8 text, found {found}") from err
+    except json.JSONDecodeError as err:
+        where = f"line {err.lineno}, column {err.colno}"
+        raise FixtureError(f"{source}: invalid JSON at {where}: {err.msg}") from err
+    except RecursionError as err:
+        raise FixtureError(f"{source}: invalid JSON: nested too deeply") from err
+
+
+def load_fixtures(directory: Path, logger: logging.Logger) -> tuple[dict[str, Fixture], list[str]]:
+    """Every good ``*.json`` fixture in ``directory``, and one problem per bad file (also logged)."""
     fixtures: dict[str, Fixture] = {}
-    for path in sorted(directory.glob("*.json")):
+    problems: list[str] = []
+    for path in sorted(p for p in directory.glob("*.json") if not p.name.startswith(".")):
         try:
-            fixtures[path.stem] = parse_fixture(json.loads(path.read_text(encoding="utf-8")), str(path))
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
-            logger.error("synthetic fixture %s skipped: %s", path, err)
+            data = read_bounded(path, limit=MAX_FIXTURE_BYTES, root=directory)
+            fixtures[path.stem] = parse_fixture(decode_fixture(data, str(path)), str(path))
+        except FileRefused as err:
+            problems.append(f"{path}: {err}")
         except FixtureError as err:
-            logger.error("synthetic fixture skipped: %s", err)
-    return fixtures
+            problems.append(str(err))
+    for problem in problems:
+        logger.error("synthetic fixture skipped: %s", problem)
+    return fixtures, problems
 
 
 class SyntheticAdapter:
     """A MetricsAdapter over fixed fixtures: the same answer every time, for any ``at``."""
 
-    def __init__(self, fixtures: Mapping[str, Fixture], *, source: str = "fixtures") -> None:
+    def __init__(
+        self, fixtures: Mapping[str, Fixture], *, source: str = "fixtures", problems: Sequence[str] = ()
+    ) -> None:
         self._fixtures = dict(fixtures)
         self._source = source
+        self._problems = tuple(problems)
 
     @classmethod
     def from_directory(cls, directory: str | Path, logger: logging.Logger | None = None) -> SyntheticAdapter:
         path = Path(directory)
         if not path.is_dir():
             raise FixtureError(f"synthetic fixtures directory {str(path)!r} does not exist")
-        return cls(load_fixtures(path, logger or logging.getLogger(__name__)), source=str(path))
+        fixtures, problems = load_fixtures(path, logger or logging.getLogger(__name__))
+        return cls(fixtures, source=str(path), problems=problems)
 
     @property
     def fixture_names(self) -> tuple[str, ...]:
         return tuple(sorted(self._fixtures))
 
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """One line per fixture file that was skipped, naming the file and why."""
+        return self._problems
+
     async def measure(self, slo: SLO, windows: Sequence[Window], at: datetime) -> Measurement:
-        name = fixture_name(slo)
-        fixture = self._fixtures.get(name)
-        if fixture is None:
+        names = [fixture_name(q, slo.id, self._fixtures) for q in (slo.sli.good_query, slo.sli.total_query)]
+        missing = [name for name in names if name not in self._fixtures]
+        if missing:
+            name = shorten(missing[0], 80)
             error = f"no synthetic fixture named {name!r} in {self._source}"
             return Measurement(at=at, error=error, error_kind="missing_fixture")
+        good, total = (self._fixtures[name] for name in names)
         samples = {}
         for window in windows:
-            entry = fixture.get(window)
-            if entry is None:
-                samples[window] = WindowSample(
-                    None, None, error=f"fixture {name!r} has no window {window}", error_kind="missing_fixture"
-                )
-                continue
-            samples[window] = WindowSample(
-                good=entry.good,
-                total=entry.total,
-                # Absent means fresh: the fixture speaks for the evaluation instant.
-                data_timestamp=entry.data_timestamp or at,
-                data_points=entry.data_points,
-            )
+            good_entry, total_entry = good.get(window), total.get(window)
+            if good_entry is None or total_entry is None:
+                lacking = names[0] if good_entry is None else names[1]
+                error = f"fixture {lacking!r} has no window {window}"
+                samples[window] = WindowSample(None, None, error=error, error_kind="missing_fixture")
+            else:
+                samples[window] = _sample(good_entry, total_entry, at)
         return Measurement(at=at, windows=samples)
 
     async def aclose(self) -> None:
         return None
+
+
+def _sample(good: FixtureWindow, total: FixtureWindow, at: datetime) -> WindowSample:
+    """Good events from one fixture, total from the other (usually the same one).
+
+    The newest timestamp either gives, as v0.1.0 chose; none means fresh: the
+    fixture speaks for the evaluation instant.
+    """
+    stamps = [s for s in (good.data_timestamp, total.data_timestamp) if s is not None]
+    points = [p for p in (good.data_points, total.data_points) if p is not None]
+    return WindowSample(
+        good=good.good,
+        total=total.total,
+        data_timestamp=max(stamps) if stamps else at,
+        data_points=min(points) if points else None,
+    )

@@ -131,7 +131,12 @@ class Scheduler:
             self._start_loop(slo_id, self._startup_spread * index / count)
         self._spawn(self._ownership.start(ids), "ownership-start")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop the loops; evaluations still running get ``grace`` seconds (None: as long as they take).
+
+        Bounded for a SIGTERM: an evaluation stuck on a slow backend is cancelled after the grace
+        instead of holding the process for its whole budget.
+        """
         self._started = False
         loops = list(self._loops.values())
         self._loops.clear()
@@ -140,12 +145,13 @@ class Scheduler:
         for task in loops:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for _, evaluation in list(self._in_flight.values()):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await evaluation
-        for task in list(self._background):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        pending: list[asyncio.Task[Any]] = [task for _, task in self._in_flight.values()]
+        pending += self._background
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         await self._ownership.stop()
 
     def _on_catalog_change(self, change: CatalogChange) -> None:

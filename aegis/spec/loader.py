@@ -1,28 +1,33 @@
 """Loading SLO files: YAML in, SLOs and problems out, never an exception for bad content.
 
 A directory load keeps going past bad files, so one broken SLO does not hide
-the others (or the other mistakes): each document either becomes an SLO or
-contributes problems, and ids must be unique across every file.
+the others (or the other mistakes): each document either becomes SLOs or
+contributes problems, and ids must be unique across every file. Each document
+goes to the format that claims it (``aegis.spec.formats``); the model it builds
+is then checked once, the same way for every format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aegis.spec.build import build_slo
+from aegis.bounded_read import FileRefused
+from aegis.spec.checks import slo_issues
+from aegis.spec.files import find_spec_files, read_spec_text, spec_files
+from aegis.spec.formats import FORMATS, Format, format_for, unclaimed_issues
 from aegis.spec.model import SLO
 from aegis.spec.problems import (
     FieldIssue,
+    FieldPath,
     LoadResult,
     SpecDirectoryError,
     SpecProblem,
     describe_value,
     format_path,
+    shorten,
 )
-from aegis.spec.schema import schema_issues
-from aegis.spec.semantics import semantic_issues
 from aegis.spec.yaml_source import YamlDocument, YamlSourceError, parse_documents
 
 __all__ = [
@@ -34,8 +39,6 @@ __all__ = [
     "spec_files",
 ]
 
-SPEC_SUFFIXES = (".yaml", ".yml")
-
 
 @dataclass(frozen=True)
 class _Loaded:
@@ -45,58 +48,34 @@ class _Loaded:
     id_line: int
 
 
-def spec_files(directory: str | Path) -> list[Path]:
-    """The ``*.yaml``/``*.yml`` files directly in ``directory``, sorted by name.
+def load_file(path: str | Path, *, root: str | Path | None = None) -> LoadResult:
+    """Every SLO in one file (one per YAML document), or the problems that kept them out.
 
-    Hidden files are skipped (editors and Kubernetes ConfigMap mounts leave
-    dot-entries behind); subdirectories are not searched. Raises
-    SpecDirectoryError when the directory is unusable.
+    With ``root``, a file whose links lead outside ``root`` is refused unread.
     """
-    root = Path(directory)
-    if not root.exists():
-        raise SpecDirectoryError(f"SLO directory not found: {root}")
-    if not root.is_dir():
-        raise SpecDirectoryError(f"not a directory: {root}")
-    try:
-        entries = list(root.iterdir())
-    except OSError as err:
-        raise SpecDirectoryError(f"cannot read SLO directory {root}: {err.strerror or err}") from err
-    return sorted(
-        (p for p in entries if p.suffix in SPEC_SUFFIXES and not p.name.startswith(".") and _is_file_like(p)),
-        key=lambda p: p.name,
-    )
-
-
-def _is_file_like(path: Path) -> bool:
-    """Files, and symlinks even when dangling: a broken link is reported, not skipped."""
-    return path.is_file() or path.is_symlink()
-
-
-def load_file(path: str | Path) -> LoadResult:
-    """Every SLO in one file (one per YAML document), or the problems that kept them out."""
-    loaded, problems = _load_documents(str(path))
+    loaded, problems = _load_documents(Path(path), root)
     kept = _unique_ids(str(path), loaded, {}, problems)
-    return LoadResult(slos=tuple(kept), problems=tuple(problems))
+    return LoadResult(slos=tuple(kept), problems=tuple(problems), files=(str(path),))
 
 
-def load_directory(path: str | Path) -> LoadResult:
-    """Every SLO in the directory's spec files; problems for the rest.
+def load_directory(path: str | Path, formats: tuple[Format, ...] = FORMATS) -> LoadResult:
+    """Every SLO in the spec files under ``path`` (recursively); problems for the rest.
 
-    When two files define the same id, the first in name order wins and the
+    When two files define the same id, the first in path order wins and the
     second is reported, naming both files.
     """
-    files = spec_files(path)
-    if not files:
-        problem = SpecProblem(str(path), "", "no SLO files: expected *.yaml or *.yml files in this directory")
-        return LoadResult(problems=(problem,))
+    found = find_spec_files(path)
+    problems = [SpecProblem(str(d), "", f"cannot read directory: {why}") for d, why in found.unreadable]
+    if not found.files:
+        message = "no SLO files: expected *.yaml or *.yml files in this directory or below"
+        return LoadResult(problems=(*problems, SpecProblem(str(path), "", message)))
     first_by_id: dict[str, str] = {}
     slos: list[SLO] = []
-    problems: list[SpecProblem] = []
-    for file in files:
-        loaded, file_problems = _load_documents(str(file))
+    for file in found.files:
+        loaded, file_problems = _load_documents(file, path, formats)
         problems.extend(file_problems)
         slos.extend(_unique_ids(str(file), loaded, first_by_id, problems))
-    return LoadResult(slos=tuple(slos), problems=tuple(problems))
+    return LoadResult(slos=tuple(slos), problems=tuple(problems), files=tuple(str(f) for f in found.files))
 
 
 def _unique_ids(
@@ -115,42 +94,63 @@ def _unique_ids(
     return kept
 
 
-def _load_documents(file: str) -> tuple[list[_Loaded], list[SpecProblem]]:
+def _load_documents(
+    path: Path, root: str | Path | None, formats: tuple[Format, ...] = FORMATS
+) -> tuple[list[_Loaded], list[SpecProblem]]:
+    file = str(path)
     try:
-        text = Path(file).read_bytes().decode("utf-8-sig")
-    except OSError as err:
-        return [], [SpecProblem(file, "", f"cannot read file: {err.strerror or err}")]
-    except UnicodeDecodeError as err:
-        found = f"byte 0x{err.object[err.start]:02x} at offset {err.start}"
-        return [], [SpecProblem(file, "", f"expected UTF-8 text, found {found}")]
-    try:
+        text = read_spec_text(path, root)
         documents = [d for d in parse_documents(text) if d.data is not None]
-    except YamlSourceError as err:
-        return [], [SpecProblem(file, "", str(err))]
+    except (FileRefused, YamlSourceError) as err:
+        return [], [SpecProblem(file, "", shorten(str(err), 300))]
     if not documents:
         return [], [SpecProblem(file, "", "file is empty: expected at least one SLO document")]
     loaded: list[_Loaded] = []
     problems: list[SpecProblem] = []
     for document in documents:
-        issues = _document_issues(document.data)
-        if issues:
-            problems.extend(_located(file, document, issues))
-        else:
-            assert isinstance(document.data, dict)  # Guaranteed by the schema's "type": "object".
-            slo = build_slo(document.data, source_file=file)
-            loaded.append(_Loaded(slo, document.line_of(("metadata", "id"))))
+        slos, issues = _document_slos(document, file, formats)
+        problems.extend(_located(file, document, issues))
+        loaded.extend(slos)
     return loaded, problems
 
 
-def _document_issues(data: object) -> list[FieldIssue]:
-    if not isinstance(data, dict):
-        return [
-            FieldIssue(
-                (),
-                f"expected a mapping with apiVersion, kind, metadata and spec, found {describe_value(data)}",
-            )
-        ]
-    return schema_issues(data) + semantic_issues(data)
+def _document_slos(
+    document: YamlDocument, file: str, formats: tuple[Format, ...]
+) -> tuple[list[_Loaded], list[FieldIssue]]:
+    data = document.data
+    if not isinstance(data, Mapping):
+        expected = "expected a mapping with apiVersion, kind, metadata and spec"
+        return [], [FieldIssue((), f"{expected}, found {describe_value(data)}")]
+    chosen = format_for(data, formats)
+    if chosen is None:
+        return [], unclaimed_issues(data, formats)
+    issues = [*_non_string_keys(data, ()), *chosen.structure_issues(data)]
+    if issues:
+        return [], issues
+    loaded: list[_Loaded] = []
+    for built in chosen.build(data, file):
+        model_issues = slo_issues(built.slo, built.fields)
+        if model_issues:
+            issues.extend(model_issues)
+        else:
+            loaded.append(_Loaded(built.slo, document.line_of(built.fields.file_path(("id",)))))
+    return loaded, issues
+
+
+def _non_string_keys(value: object, path: FieldPath) -> Iterator[FieldIssue]:
+    """YAML allows ``1: x`` or ``true: x``; field names and label keys must be text.
+
+    Walks the data as YAML composed it: no cycles, and bounded in size by the reader.
+    """
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                found = describe_value(key)
+                yield FieldIssue((*path, str(key)), f"expected a text field name, found {found}")
+            yield from _non_string_keys(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_string_keys(item, (*path, index))
 
 
 def _located(file: str, document: YamlDocument, issues: list[FieldIssue]) -> list[SpecProblem]:

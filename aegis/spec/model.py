@@ -33,7 +33,7 @@ class Decision(enum.Enum):
 class SLIType(enum.Enum):
     """How good and total events are counted.
 
-    ``latency_threshold`` (aegis.dev/v1) loads as LATENCY.
+    ``latency_threshold`` (v0.1.0's name) loads as LATENCY.
     """
 
     AVAILABILITY = "availability"
@@ -63,6 +63,8 @@ class BurnRateRule:
 
 @dataclass(frozen=True)
 class SLO:
+    """One SLO as every format builds it: what the scheduler, engine and store read."""
+
     id: str
     service: str
     environment: str
@@ -79,6 +81,8 @@ class SLO:
     labels: Mapping[str, str] = field(default_factory=dict)
     source_file: str = ""
     api_version: str = "aegis.slo/v1"
+    # Who answers for the SLO, e.g. a team; "" when the file does not say.
+    owner: str = ""
 
     @property
     def error_budget(self) -> float:

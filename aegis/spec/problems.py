@@ -35,7 +35,7 @@ class SpecDirectoryError(Exception):
 class SpecProblem:
     """One thing wrong with one SLO file.
 
-    ``path`` is a dotted field path such as ``spec.burnRateRules[0].threshold``,
+    ``path`` is a dotted field path such as ``spec.burnPolicy.rules[0].threshold``,
     or ``""`` when the problem concerns the whole file or document.
     """
 
@@ -51,10 +51,11 @@ class SpecProblem:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """The SLOs that loaded cleanly and every problem found on the way."""
+    """The SLOs that loaded cleanly, every problem found on the way, and the files read."""
 
     slos: tuple[SLO, ...] = ()
     problems: tuple[SpecProblem, ...] = ()
+    files: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -64,8 +65,8 @@ class LoadResult:
 def format_path(path: Sequence[str | int]) -> str:
     """Dotted path with list indexes in brackets.
 
-    >>> format_path(("spec", "burnRateRules", 0, "threshold"))
-    'spec.burnRateRules[0].threshold'
+    >>> format_path(("spec", "burnPolicy", "rules", 0, "threshold"))
+    'spec.burnPolicy.rules[0].threshold'
     """
     text = ""
     for part in path:
@@ -74,6 +75,15 @@ def format_path(path: Sequence[str | int]) -> str:
         else:
             text += f".{part}" if text else part
     return text
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: messages quote files, never copy them.
+
+    >>> shorten("abcdefgh", 6)
+    'abc...'
+    """
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
 
 
 def describe_value(value: object) -> str:
@@ -93,8 +103,7 @@ def describe_value(value: object) -> str:
     if isinstance(value, float):
         return f"{value} (a number)"
     if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return f"{shown!r} (a string)"
+        return f"{shorten(value, 60)!r} (a string)"
     if isinstance(value, dict):
         return "a mapping" if value else "an empty mapping"
     if isinstance(value, list):
@@ -102,4 +111,4 @@ def describe_value(value: object) -> str:
     if isinstance(value, datetime.date):
         # YAML reads an unquoted 2024-01-01 as a date, which surprises people.
         return f"{value.isoformat()} (a date; quote it to make it a string)"
-    return f"{value!r} (a {type(value).__name__})"
+    return f"{shorten(repr(value), 60)} (a {type(value).__name__})"

@@ -1,10 +1,11 @@
-"""The JSON Schema for SLO documents, and its errors reworded for people.
+"""JSON Schemas for SLO documents, and their errors reworded for people.
 
-The schema (``slo_v1.json``, shipped in the package and linked from
-``schemas/``) is the single source of truth for structure: fields, types,
-ranges, enums and unknown fields. jsonschema's own messages dump Python reprs
-of whole subtrees; here each error becomes "expected X, found Y" on the
-field's own path, using the schema's ``errorMessage`` annotation where it has one.
+A format's schema (ours is ``slo_v1.json``, shipped in the package and linked
+from ``schemas/``) is the single source of truth for its structure: fields,
+types, ranges, enums and unknown fields. jsonschema's own messages dump Python
+reprs of whole subtrees; here each error becomes "expected X, found Y" on the
+field's own path, using the schema's ``errorMessage`` annotation where it has
+one, and a found value is never quoted beyond a short snippet.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError  # type: ignore[import-untyped]
 
-from aegis.spec.problems import FieldIssue, describe_value
+from aegis.spec.problems import FieldIssue, describe_value, shorten
 from aegis.spec.suggest import closest_name, did_you_mean
-
-SCHEMA_RESOURCE = "slo_v1.json"
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -33,22 +32,22 @@ _TYPE_NAMES = {
 
 
 @functools.cache
-def slo_schema() -> Mapping[str, Any]:
-    """The parsed schema. Cached: it is an immutable file shipped with the package."""
-    text = resources.files("aegis.spec").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+def packaged_schema(resource: str) -> Mapping[str, Any]:
+    """A schema shipped in ``aegis.spec``. Cached: the files are immutable."""
+    text = resources.files("aegis.spec").joinpath(resource).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @functools.cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(slo_schema())
+def _validator(resource: str) -> Draft202012Validator:
+    return Draft202012Validator(packaged_schema(resource))
 
 
-def schema_issues(document: object) -> list[FieldIssue]:
-    """Every schema violation in ``document``, not just the first."""
+def schema_issues(document: object, resource: str) -> list[FieldIssue]:
+    """Every violation of the packaged schema ``resource`` in ``document``, not just the first."""
     issues: list[FieldIssue] = []
-    for error in _validator().iter_errors(document):
+    for error in _validator(resource).iter_errors(document):
         issues.extend(_reworded(error))
     return issues
 
@@ -76,17 +75,18 @@ def _reworded(error: ValidationError) -> list[FieldIssue]:
         options = [str(option) for option in error.validator_value]
         expected = custom or "expected one of " + ", ".join(repr(o) for o in options)
         return [FieldIssue(path, expected + found + did_you_mean(error.instance, options))]
-    return [FieldIssue(path, (custom or _expected(keyword, error.validator_value, error.message)) + found)]
+    return [FieldIssue(path, (custom or _expected(keyword, error.validator_value)) + found)]
 
 
 def _unknown_field(name: str, allowed: list[str]) -> str:
     suggestion = closest_name(name, allowed)
+    shown = shorten(name, 60)
     if suggestion:
-        return f"unknown field {name!r}; did you mean {suggestion!r}?"
-    return f"unknown field {name!r}; expected one of: {', '.join(allowed)}"
+        return f"unknown field {shown!r}; did you mean {suggestion!r}?"
+    return f"unknown field {shown!r}; expected one of: {', '.join(allowed)}"
 
 
-def _expected(keyword: str, value: Any, fallback: str) -> str:
+def _expected(keyword: str, value: Any) -> str:
     """The 'expected ...' half of a message for validators without an errorMessage."""
     if keyword == "type":
         names = [str(n) for n in (value if isinstance(value, list) else [value])]
@@ -102,6 +102,11 @@ def _expected(keyword: str, value: Any, fallback: str) -> str:
         return f"expected at most {value} characters"
     if keyword == "minItems":
         return f"expected at least {value} item(s)"
+    if keyword == "maxItems":
+        return f"expected at most {value} item(s)"
+    if keyword == "maxProperties":
+        return f"expected at most {value} entries"
     if keyword == "pattern":
-        return f"expected text matching {value}"
-    return fallback
+        return f"expected text matching {shorten(str(value), 80)}"
+    # jsonschema's own text quotes the whole value found: never pass it on.
+    return f"expected a value allowed by the schema's {keyword!r} rule"

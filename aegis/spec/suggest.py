@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+_LONGEST_GUESS = 64
+
 
 def _normalized(name: str) -> str:
     return name.lower().replace("_", "").replace("-", "")
@@ -19,9 +21,11 @@ def closest_name(word: str, candidates: Iterable[str]) -> str | None:
 
     >>> closest_name("treshold", ["name", "threshold", "action"])
     'threshold'
-    >>> closest_name("good_query", ["goodQuery", "totalQuery"])
-    'goodQuery'
+    >>> closest_name("min_data_points", ["minDataPoints", "stalenessLimit"])
+    'minDataPoints'
     """
+    if len(word) > _LONGEST_GUESS:
+        return None  # Nobody mistypes a field name as a paragraph.
     options = [c for c in candidates if c != word]
     for option in options:
         if _normalized(option) == _normalized(word):

@@ -1,7 +1,11 @@
-"""The audit table: one row per evaluation, indexed for the audit API's filters.
+"""The audit tables: one row per evaluation, indexed for the audit API's filters.
 
 Scalars the API filters or sorts on are columns; the nested evidence (reasons,
 burn rates, rule outcomes) is JSON because it is only ever read back whole.
+
+This module is the schema the code expects; the database gets there only through
+the revisions in ``aegis/store/migrations/versions``. Change a table here, then
+add a revision (docs/audit.md, "Adding a revision"): a test fails while the two differ.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -101,3 +106,12 @@ Index(
 )
 Index("ix_audit_decision_time", evaluations.c.decision, evaluations.c.evaluated_at, evaluations.c.id)
 Index("ix_audit_time", evaluations.c.evaluated_at, evaluations.c.id)
+
+# How far each import from an older product has got, so that importing again (every
+# start on SQLite) reads only rows written since, e.g. by a v0.1.0 someone rolled back to.
+legacy_imports = Table(
+    "legacy_imports",
+    metadata,
+    Column("source", String, primary_key=True),  # e.g. "v0.1.0 evaluations"
+    Column("last_id", BigInteger, nullable=False),  # highest source row id imported
+)

@@ -10,31 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import json
 import os
 import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Delete, Row, Select, and_, create_engine, delete, or_, select
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Delete, Row, Select, and_, delete, or_, select
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DataError, IntegrityError
 
 from aegis.engine.model import Evaluation
-from aegis.store import _sqlite
+from aegis.store import database
 from aegis.store._codec import evaluation_to_row, row_to_evaluation
 from aegis.store._paging import Cursor, decode_page_token, encode_page_token, filter_fingerprint
-from aegis.store._schema import evaluations, metadata
+from aegis.store._schema import evaluations
 from aegis.store.base import MAX_LIMIT, AuditPage, AuditQuery, InvalidQueryError, RecordRejectedError
+from aegis.store.database import AuditStoreOpenError
+from aegis.store.migrate import SchemaPolicy
 
-_URL_EXAMPLES = "sqlite:///aegis.db or postgresql+psycopg://user:password@host:5432/dbname"
-
-
-class AuditStoreOpenError(RuntimeError):
-    """The audit database could not be opened or its tables created."""
+__all__ = ["AuditStoreOpenError", "SQLAuditStore"]
 
 
 class SQLAuditStore:
@@ -49,43 +44,25 @@ class SQLAuditStore:
         self._write_lock = lock
         # An in-memory SQLite database is one shared connection: reads queue too.
         self._read_lock: contextlib.AbstractContextManager[Any] = (
-            lock if _is_shared_connection(engine) else contextlib.nullcontext()
+            lock if database.is_shared_connection(engine) else contextlib.nullcontext()
         )
 
     @classmethod
-    def open(cls, db: str) -> SQLAuditStore:
+    def open(cls, db: str, *, schema: SchemaPolicy = "auto") -> SQLAuditStore:
         """What ``--db`` accepts: a database URL, or else a SQLite file path (``aegis.db``)."""
-        return cls.from_url(db) if "://" in db else cls.from_sqlite_path(db)
+        return cls(database.open_engine(database.target_url(db), schema).engine)
 
     @classmethod
-    def from_url(cls, url: str) -> SQLAuditStore:
-        """Connect and create the tables if missing. ``postgresql://`` means psycopg 3."""
-        try:
-            parsed = make_url(url)
-        except ArgumentError as err:
-            raise AuditStoreOpenError(f"not a database URL; expected e.g. {_URL_EXAMPLES}") from err
-        return cls._from_parsed_url(parsed)
+    def from_url(cls, url: str, *, schema: SchemaPolicy = "auto") -> SQLAuditStore:
+        """Connect and prepare the schema (``migrate.prepare``). ``postgresql://`` means psycopg 3."""
+        return cls(database.open_engine(database.parse_url(url), schema).engine)
 
     @classmethod
-    def from_sqlite_path(cls, path: str | os.PathLike[str]) -> SQLAuditStore:
+    def from_sqlite_path(
+        cls, path: str | os.PathLike[str], *, schema: SchemaPolicy = "auto"
+    ) -> SQLAuditStore:
         """A SQLite file, created if missing (its directory must exist)."""
-        return cls._from_parsed_url(URL.create("sqlite", database=os.fspath(path)))
-
-    @classmethod
-    def _from_parsed_url(cls, url: URL) -> SQLAuditStore:
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        shown = url.render_as_string(hide_password=True)
-        try:
-            engine = _create_engine(url)
-        except (ArgumentError, ImportError) as err:
-            raise AuditStoreOpenError(f"cannot use audit database {shown}: {err}") from err
-        try:
-            metadata.create_all(engine)
-        except SQLAlchemyError as err:
-            engine.dispose()
-            raise AuditStoreOpenError(_open_failure(shown, url, err)) from err
-        return cls(engine)
+        return cls(database.open_engine(URL.create("sqlite", database=os.fspath(path)), schema).engine)
 
     @property
     def engine(self) -> Engine:
@@ -205,33 +182,3 @@ def _check_times(query: AuditQuery) -> None:
         moment = getattr(query, name)
         if moment is not None and moment.utcoffset() is None:
             raise InvalidQueryError(f"{name} must be timezone-aware, got {moment.isoformat()}")
-
-
-def _create_engine(url: URL) -> Engine:
-    # allow_nan=False: the codec never emits NaN/Infinity, and PostgreSQL would refuse them.
-    json_options: dict[str, Any] = {
-        "json_serializer": functools.partial(json.dumps, allow_nan=False, separators=(",", ":")),
-    }
-    if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **json_options)
-    if _sqlite.is_memory_url(url):
-        # Each pooled connection would get its own empty database; share one.
-        engine = create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}, **json_options
-        )
-    else:
-        engine = create_engine(url, **json_options)
-    _sqlite.apply_pragmas(engine)
-    return engine
-
-
-def _is_shared_connection(engine: Engine) -> bool:
-    return isinstance(engine.pool, StaticPool)
-
-
-def _open_failure(shown: str, url: URL, err: SQLAlchemyError) -> str:
-    reason = str(getattr(err, "orig", None) or err).strip()
-    message = f"cannot open audit database {shown}: {reason}"
-    if url.get_backend_name() == "sqlite" and "unable to open" in reason:
-        message += " (does the directory exist, and is it writable?)"
-    return message

@@ -1,5 +1,6 @@
 import datetime
 
+from aegis.v1 import auth_pb2 as _auth_pb2
 from aegis.v1 import evaluation_pb2 as _evaluation_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2

@@ -1,5 +1,6 @@
 import datetime
 
+from aegis.v1 import auth_pb2 as _auth_pb2
 from aegis.v1 import evaluation_pb2 as _evaluation_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -48,3 +49,34 @@ class GetServiceStateResponse(_message.Message):
     evaluations: _containers.RepeatedCompositeFieldContainer[_evaluation_pb2.Evaluation]
     timestamp: _timestamp_pb2.Timestamp
     def __init__(self, service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[_evaluation_pb2.Decision, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., evaluations: _Optional[_Iterable[_Union[_evaluation_pb2.Evaluation, _Mapping]]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class FlaggerWebhookRequest(_message.Message):
+    __slots__ = ("name", "namespace", "phase", "checksum", "metadata")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    namespace: str
+    phase: str
+    checksum: str
+    metadata: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., phase: _Optional[str] = ..., checksum: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class FlaggerWebhookResponse(_message.Message):
+    __slots__ = ("decision", "reasons", "evaluations")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    EVALUATIONS_FIELD_NUMBER: _ClassVar[int]
+    decision: _evaluation_pb2.Decision
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    evaluations: _containers.RepeatedCompositeFieldContainer[_evaluation_pb2.Evaluation]
+    def __init__(self, decision: _Optional[_Union[_evaluation_pb2.Decision, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., evaluations: _Optional[_Iterable[_Union[_evaluation_pb2.Evaluation, _Mapping]]] = ...) -> None: ...

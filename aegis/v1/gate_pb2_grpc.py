@@ -45,6 +45,11 @@ class GateServiceStub:
                 request_serializer=aegis_dot_v1_dot_gate__pb2.GetServiceStateRequest.SerializeToString,
                 response_deserializer=aegis_dot_v1_dot_gate__pb2.GetServiceStateResponse.FromString,
                 _registered_method=True)
+        self.FlaggerWebhook = channel.unary_unary(
+                '/aegis.v1.GateService/FlaggerWebhook',
+                request_serializer=aegis_dot_v1_dot_gate__pb2.FlaggerWebhookRequest.SerializeToString,
+                response_deserializer=aegis_dot_v1_dot_gate__pb2.FlaggerWebhookResponse.FromString,
+                _registered_method=True)
 
 
 class GateServiceServicer:
@@ -67,6 +72,23 @@ class GateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FlaggerWebhook(self, request, context):
+        """FlaggerWebhook is a Flagger canary webhook (confirm-rollout, pre-rollout,
+        rollout...). The request is the payload Flagger POSTs; its `metadata` names
+        what to gate on: `sloID`, or `service` and `environment` (worst decision
+        wins), plus `failOn: warn` to fail on WARN and `fresh: "true"` to evaluate
+        now. ALLOW (and WARN unless failOn is warn) answers this response, HTTP 200;
+        a failing decision answers FAILED_PRECONDITION (HTTP 400) whose message is
+        the decision and its reasons, which Flagger records as the failed check.
+        Flagger passes a hook only on a status at or below 202 (pkg/controller/webhook.go).
+        Like Decide it needs the gate scope when API keys are configured; Flagger sends no
+        headers, so such a server is reached through a proxy that adds Authorization
+        (docs/integrations.md).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +101,11 @@ def add_GateServiceServicer_to_server(servicer, server):
                     servicer.GetServiceState,
                     request_deserializer=aegis_dot_v1_dot_gate__pb2.GetServiceStateRequest.FromString,
                     response_serializer=aegis_dot_v1_dot_gate__pb2.GetServiceStateResponse.SerializeToString,
+            ),
+            'FlaggerWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.FlaggerWebhook,
+                    request_deserializer=aegis_dot_v1_dot_gate__pb2.FlaggerWebhookRequest.FromString,
+                    response_serializer=aegis_dot_v1_dot_gate__pb2.FlaggerWebhookResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -136,6 +163,33 @@ class GateService:
             '/aegis.v1.GateService/GetServiceState',
             aegis_dot_v1_dot_gate__pb2.GetServiceStateRequest.SerializeToString,
             aegis_dot_v1_dot_gate__pb2.GetServiceStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FlaggerWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aegis.v1.GateService/FlaggerWebhook',
+            aegis_dot_v1_dot_gate__pb2.FlaggerWebhookRequest.SerializeToString,
+            aegis_dot_v1_dot_gate__pb2.FlaggerWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -93,7 +93,7 @@ async def test_pipeline_keeps_a_sane_request_id_and_replaces_a_wild_one(
     wild = await live.rest.get("/v1/slo", headers={"X-Request-ID": "a b\tc" + "x" * 200})
     stub = gate_pb2_grpc.GateServiceStub(live.channel)
     call = stub.GetServiceState(
-        gate_pb2.GetServiceStateRequest(service="api", environment="production"),
+        gate_pb2.GetServiceStateRequest(service="api-gateway", environment="production"),
         metadata=(("x-request-id", "deploy-43"),),
     )
     await call
@@ -124,7 +124,10 @@ async def test_grpc_garbage_bytes_are_invalid_argument(recorded: tuple[LiveServe
         await raw(b"\xff\xff\xff\xff")
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "aegis.v1.DecideRequest" in (caught.value.details() or "")
-    assert seen.calls == []
+    # Still a call: the chain saw it (so it is authenticated, counted and logged), the servicer did not.
+    assert [(surface, method) for surface, method, _ in seen.calls] == [
+        ("grpc", "/aegis.v1.GateService/Decide")
+    ]
 
 
 # --- A slow servicer behind both transports ------------------------------------------------------

@@ -78,3 +78,24 @@ async def test_failing_audit_writes_never_change_or_block_decisions(tmp_path: Pa
     assert "aegis_audit_store_up 0.0" in metrics
     assert audit.status_code == 503, "a broken store is UNAVAILABLE, not a crash"
     assert audit.json()["code"] == 14
+
+
+async def test_server_lists_skipped_fixture_files_and_keeps_serving(tmp_path: Path) -> None:
+    fixtures = tmp_path / "metrics"
+    shutil.copytree(FIXTURES / "metrics", fixtures)
+    (fixtures / "from-the-future.json").write_text(
+        '{"windows": {"5m": {"good": 1, "total": 1, "dataTimestamp": "2999-01-01T00:00:00Z"}}}'
+    )
+    (fixtures / "huge.json").write_text('{"windows": {"5m": {"good": ' + "9" * 5000 + ', "total": 1}}}')
+    live = await start_live(default_settings(tmp_path, synthetic_fixtures=str(fixtures)))
+    try:
+        ready = await live.rest.get("/readyz")
+        decision = await live.rest.post("/v1/gate/decision", json={"sloID": "api-availability"})
+    finally:
+        await stop_live(live)
+    assert ready.status_code == 200
+    problems = [r for r in ready.json()["reasons"] if r.startswith("synthetic fixture problem: ")]
+    assert len(problems) == 2, problems
+    assert any("from-the-future.json" in p and "is in the future" in p for p in problems)
+    assert any("huge.json" in p and "5000 characters" in p for p in problems)
+    assert decision.json()["decision"] == "ALLOW"

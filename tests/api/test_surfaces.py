@@ -14,6 +14,7 @@ from tests.conftest import LiveServer
 # Every shipped SLO and the decision its synthetic scenario must produce, with the flags that explain it.
 SCENARIOS = [
     ("api-availability", "ALLOW", {}),
+    ("checkout-availability", "ALLOW", {}),
     ("web-latency", "ALLOW", {}),
     ("legacy-ratio", "ALLOW", {}),
     ("checkout-fast-burn", "BLOCK", {}),
@@ -68,6 +69,7 @@ async def test_surfaces_agree_on_fresh_evaluations(
 
 
 async def test_rest_decision_reads_like_the_readme(live: LiveServer) -> None:
+    """The seed README's own SLO, shipped verbatim, on the embedded default."""
     response = await live.rest.post(
         "/v1/gate/decision",
         json={"sloID": "api-availability"},
@@ -80,17 +82,17 @@ async def test_rest_decision_reads_like_the_readme(live: LiveServer) -> None:
     assert body["ttl"] == 300
     assert body["isStale"] is False and body["hasNoTraffic"] is False
     assert set(body["sli"]) == {"value", "errorRate", "budgetRemaining", "window"}
-    assert body["burnRates"]["1h"]["threshold"] == 14.4
-    assert body["burnRates"]["6h"]["threshold"] == 6
-    assert set(body["burnRates"]) == {"5m", "30m", "1h", "6h"}
+    assert body["service"] == "api-gateway" and body["environment"] == "production"
+    # Each window with the threshold of the first rule using it: 1h belongs to fast-burn first.
+    assert {w: b["threshold"] for w, b in body["burnRates"].items()} == {"5m": 14.0, "1h": 14.0, "6h": 7.0}
     assert [rule["name"] for rule in body["rules"]] == ["fast-burn", "slow-burn"]
-    assert body["rules"][0] == {
-        "name": "fast-burn",
-        "shortWindow": "5m",
-        "longWindow": "1h",
-        "shortBurnRate": body["burnRates"]["5m"]["burnRate"],
-        "longBurnRate": body["burnRates"]["1h"]["burnRate"],
-        "threshold": 14.4,
+    assert body["rules"][1] == {
+        "name": "slow-burn",
+        "shortWindow": "1h",
+        "longWindow": "6h",
+        "shortBurnRate": body["burnRates"]["1h"]["burnRate"],
+        "longBurnRate": body["burnRates"]["6h"]["burnRate"],
+        "threshold": 7.0,
         "action": "BLOCK",
         "fired": False,
         "evaluated": True,
@@ -151,7 +153,8 @@ async def test_surfaces_agree_on_slos(live: LiveServer) -> None:
     body = rest.json()
     assert body["id"] == "api-availability" and body["objective"] == 0.995
     assert body["evaluationInterval"] == "5m" and body["window"] == "30d"
-    for key in ("id", "sli", "burnRateRules", "objective", "sourceFile"):
+    assert (body["owner"], body["service"], body["minDataPoints"]) == ("platform-team", "api-gateway", 10)
+    for key in ("id", "sli", "burnRateRules", "objective", "sourceFile", "owner"):
         assert body[key] == _as_json(over_grpc.slo)[key]
     assert body["status"]["lastDecision"] == "ALLOW"
     unknown = await live.rest.get("/v1/slo/nope")

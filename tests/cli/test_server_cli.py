@@ -37,6 +37,14 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Compl
         (["--adapter", "prometheus"], {"PROMETHEUS_URL": ""}, "--adapter prometheus needs --prometheus-url"),
         (["--adapter", "carrier-pigeon"], {}, "invalid choice: 'carrier-pigeon'"),
         (["--synthetic-fixtures", "/nonexistent/fx"], {}, "'/nonexistent/fx' does not exist"),
+        (["--api-keys-file", "/nonexistent/keys.yaml"], {}, "/nonexistent/keys.yaml: cannot read"),
+        ([], {"API_KEYS_FILE": "/nonexistent/env-keys.yaml"}, "/nonexistent/env-keys.yaml"),
+        (["--tls-cert", "/nonexistent/cert.pem"], {}, "--tls-cert and --tls-key go together"),
+        (["--tls-client-ca", "ca.pem"], {}, "--tls-client-ca needs --tls-cert and --tls-key"),
+        (["--tls-cert", "/nonexistent/c.pem", "--tls-key", "/no/k.pem"], {}, "--tls-cert /nonexistent"),
+        (["--shutdown-grace", "0"], {}, "--shutdown-grace must be positive"),
+        (["--max-connections", "-3"], {}, "--max-connections must be at least 1"),
+        (["--log-format", "xml"], {}, "invalid choice: 'xml'"),
     ],
 )
 def test_server_bad_configuration_is_one_clear_line(

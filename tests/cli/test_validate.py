@@ -5,30 +5,22 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from aegis.cli.main import main
 from aegis.cli.validate import summary
+from tests.spec.samples import valid_document
 
 REPO = Path(__file__).resolve().parents[2]
 VALID_DIR = REPO / "fixtures" / "slo" / "valid"
 INVALID_DIR = REPO / "fixtures" / "slo" / "invalid"
 
 
-def _document(slo_id: str) -> dict[str, object]:
-    return {
-        "apiVersion": "aegis.slo/v1",
-        "kind": "SLO",
-        "metadata": {"id": slo_id, "service": "svc", "environment": "test"},
-        "spec": {
-            "objective": 0.99,
-            "window": "30d",
-            "sli": {"type": "ratio", "goodQuery": "fixture:healthy", "totalQuery": "fixture:healthy"},
-            "burnRateRules": [{"name": "fast", "shortWindow": "5m", "longWindow": "1h", "threshold": 14.4}],
-        },
-    }
+def _document(slo_id: str) -> dict[str, Any]:
+    return valid_document(slo_id)
 
 
 def test_validate_valid_fixtures_exits_zero_with_summary_only(capsys: pytest.CaptureFixture[str]) -> None:
@@ -36,7 +28,7 @@ def test_validate_valid_fixtures_exits_zero_with_summary_only(capsys: pytest.Cap
 
     out, err = capsys.readouterr()
     assert code == 0
-    assert out == "8 files, 8 SLOs valid, 0 problems\n"
+    assert out == "9 files, 9 SLOs valid, 0 problems\n"
     assert err == ""
 
 
@@ -114,7 +106,7 @@ def test_summary_pluralizes(counts: tuple[int, int, int], text: str) -> None:
 @pytest.mark.parametrize(
     ("directory", "code", "last_line"),
     [
-        (VALID_DIR, 0, "8 files, 8 SLOs valid, 0 problems"),
+        (VALID_DIR, 0, "9 files, 9 SLOs valid, 0 problems"),
         (INVALID_DIR, 1, None),
     ],
 )

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from tests.clients._process import run_tool
 from tests._requirements import missing
+from tests.clients._process import run_tool
 from tests.conftest import ROOT, LiveServer, require_binary
 
 TS_CLIENT = ROOT / "clients" / "ts"

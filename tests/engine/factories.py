@@ -1,8 +1,9 @@
 """SLOs and measurements for engine tests, built straight from the dataclasses.
 
-``api_availability()`` mirrors fixtures/slo/valid/api-availability.yaml (objective
-0.995, fast-burn 5m/1h at 14.4, slow-burn 30m/6h at 6, 30d, stalenessLimit 10m)
-without going through the loader, so these tests stand on the engine alone.
+``api_availability()`` is an SLO like the README's (objective 0.995, 30d,
+stalenessLimit 10m) with the SRE Workbook's rules (fast-burn 5m/1h at 14.4,
+slow-burn 30m/6h at 6), built without the loader, so these tests stand on the
+engine alone.
 """
 
 from __future__ import annotations

@@ -65,6 +65,20 @@ SCENARIOS = [
     ),
     pytest.param(measure(age=TWENTY_MINUTES), None, Decision.WARN, {"is_stale"}, (STALE,), id="stale"),
     pytest.param(
+        measure(age=-timedelta(hours=2)),
+        None,
+        Decision.WARN,
+        {"is_stale"},
+        (
+            "data for the 5m, 30m, 1h and 6h windows is not fresh: the newest sample is from "
+            "2024-05-01T14:00:00Z, 2h in the future, more than the 1m allowed for clock skew",
+        ),
+        id="data-from-the-future",
+    ),
+    pytest.param(
+        measure(age=-timedelta(seconds=59)), None, Decision.ALLOW, set(), (ALL_PASSED,), id="clock-skew"
+    ),
+    pytest.param(
         measure(total=0),
         None,
         Decision.WARN,

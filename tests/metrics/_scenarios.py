@@ -1,8 +1,9 @@
 """The traffic profiles the Prometheus adapter is proven on, and SLOs that read them.
 
-Every SLO is the README's (objective 99.5%, fast-burn 5m/1h at 14.4, slow-burn
-30m/6h at 6, 30d, stalenessLimit 10m) pointed at one service, so a scenario's
-expected decision follows from its profile alone.
+Every SLO has the README's objective (99.5%) with the SRE Workbook's rules
+(fast-burn 5m/1h at 14.4, slow-burn 30m/6h at 6), 30d and stalenessLimit 10m,
+pointed at one service, so a scenario's expected decision follows from its
+profile alone.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ PROFILES = (
     Profile("slow-burn", _steady(50, 0.04)),
     # 20% errors for the last 8 minutes: the short windows burn, the long ones do not.
     Profile("spike", _then(100, 0.0, 0.20, since=480)),
-    # The README's SLO (fixtures/slo/valid/api-availability.yaml): 7% errors over 5m -> 14.0x.
+    # The README's numbers (objective 99.5%): 7% errors over 5m -> 14.0x.
     Profile("api", _then(100, 0.0, 0.07, since=1800)),
     Profile("stale", _steady(100, 0.001), stopped_ago=1800),
     Profile("idle", _steady(0, 0.0)),

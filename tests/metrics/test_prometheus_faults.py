@@ -160,7 +160,7 @@ async def test_prometheus_bad_query_is_quoted_and_not_retried(
     adapter = make_adapter(fast_config(backend.url, time_alignment=0))
     result = await _decide(adapter, slo)
     assert result.decision is Decision.WARN
-    failed = [r for r in result.reasons if "Prometheus rejected the goodQuery for window 5m:" in r]
+    failed = [r for r in result.reasons if "Prometheus rejected the good query for window 5m:" in r]
     # Prometheus: "unclosed left parenthesis"; VictoriaMetrics: "argList: unexpected token".
     assert failed and ("parenthes" in failed[0] or "unexpected token" in failed[0]), result.reasons
     assert adapter.stats.retries_total == 0
@@ -177,7 +177,7 @@ async def test_prometheus_execution_error_is_quoted_not_retried_and_then_recover
     result = await _decide(adapter)
     assert result.decision is Decision.WARN
     assert any(
-        "Prometheus rejected the goodQuery for window 5m: query processing would load too many samples" in r
+        "Prometheus rejected the good query for window 5m: query processing would load too many samples" in r
         for r in result.reasons
     ), result.reasons
     assert adapter.stats.retries_total == 0
@@ -211,7 +211,7 @@ async def test_prometheus_template_errors_are_reported(
     slo = availability_slo("x", sli=SLISpec(SLIType.AVAILABILITY, good, "sum(rate(x[{{window}}]))"))
     adapter = make_adapter(fast_config(f"http://127.0.0.1:{free_port()}"))
     measurement = await adapter.measure(slo, slo.windows, datetime.now(UTC))
-    assert measurement.error is not None and words in measurement.error and "goodQuery" in measurement.error
+    assert measurement.error is not None and words in measurement.error and "good query" in measurement.error
     assert adapter.requests_total == 0
 
 
@@ -226,7 +226,7 @@ async def test_prometheus_infinite_result_is_an_error_not_a_number(
     adapter = make_adapter(fast_config(prometheus.url))
     measurement = await adapter.measure(slo, slo.windows, datetime.now(UTC))
     sample = measurement.windows[w("5m")]
-    assert sample.good is None and sample.error == "goodQuery for window 5m: the query returned +Inf"
+    assert sample.good is None and sample.error == "good query for window 5m: the query returned +Inf"
 
 
 @pytest.mark.prometheus

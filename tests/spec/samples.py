@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slo"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures" / "slo"
 VALID_DIR = FIXTURES / "valid"
 INVALID_DIR = FIXTURES / "invalid"
 
@@ -14,6 +15,7 @@ VALID_IDS = {
     "api-warn-only",
     "batch-zero-traffic",
     "billing-stale",
+    "checkout-availability",
     "checkout-fast-burn",
     "legacy-ratio",
     "search-slow-burn",
@@ -22,18 +24,27 @@ VALID_IDS = {
 
 
 def valid_document(slo_id: str = "demo") -> dict[str, Any]:
-    """A fresh copy of a minimal valid aegis.slo/v1 document."""
+    """A fresh copy of a minimal valid document in the documented format (only required fields)."""
     return {
         "apiVersion": "aegis.slo/v1",
         "kind": "SLO",
-        "metadata": {"id": slo_id, "service": "demo", "environment": "test"},
+        "metadata": {"id": slo_id, "service": "demo"},
         "spec": {
+            "environment": "test",
             "objective": 0.999,
-            "window": "30d",
-            "sli": {"type": "availability", "goodQuery": "fixture:healthy", "totalQuery": "fixture:healthy"},
-            "burnRateRules": [
-                {"name": "fast-burn", "shortWindow": "5m", "longWindow": "1h", "threshold": 14.4},
-                {"name": "slow-burn", "shortWindow": "30m", "longWindow": "6h", "threshold": 6},
-            ],
+            "complianceWindow": "30d",
+            "evaluationInterval": "1m",
+            "sli": {
+                "type": "availability",
+                "good": {"prometheusQuery": "fixture:healthy"},
+                "total": {"prometheusQuery": "fixture:healthy"},
+            },
+            "burnPolicy": {
+                "rules": [
+                    {"name": "fast-burn", "shortWindow": "5m", "longWindow": "1h", "threshold": 14.4},
+                    {"name": "slow-burn", "shortWindow": "30m", "longWindow": "6h", "threshold": 6},
+                ]
+            },
+            "gating": {"minDataPoints": 1, "stalenessLimit": "10m"},
         },
     }

@@ -8,45 +8,52 @@ from aegis.spec.loader import load_directory, load_file
 from tests.spec.samples import INVALID_DIR
 
 # file -> every expected problem as (path, message fragment); nothing else may be reported.
+RULES = "spec.burnPolicy.rules"
 EXPECTED: dict[str, list[tuple[str, str]]] = {
     "yaml-syntax-error.yaml": [("", "invalid YAML at line 7, column 10")],
     "empty.yaml": [("", "file is empty")],
     "not-a-mapping.yaml": [("", "expected a mapping with apiVersion, kind, metadata and spec, found a list")],
     "unknown-field.yaml": [
-        ("spec.burnRateRules[0].threshold", "required field is missing"),
-        ("spec.burnRateRules[0].treshold", "unknown field 'treshold'; did you mean 'threshold'?"),
+        (f"{RULES}[0].threshold", "required field is missing"),
+        (f"{RULES}[0].treshold", "unknown field 'treshold'; did you mean 'threshold'?"),
     ],
-    "missing-required-field.yaml": [("spec.sli.totalQuery", "required field is missing")],
+    "missing-required-field.yaml": [("spec.sli.total", "required field is missing")],
     "bad-duration.yaml": [
-        ("spec.window", "expected a duration like 30s, 5m, 1h, 30d or 2w, found '30 days'")
+        ("spec.complianceWindow", "expected a duration like 30s, 5m, 1h or 30d, found '30 days'")
     ],
     "short-window-not-shorter.yaml": [
-        ("spec.burnRateRules[1].shortWindow", "expected shortWindow shorter than longWindow (30m), found 6h")
-    ],
-    "window-exceeds-compliance.yaml": [
-        (
-            "spec.burnRateRules[1].longWindow",
-            "no longer than the compliance window spec.window (7d), found 14d",
-        )
+        (f"{RULES}[1].shortWindow", "expected shortWindow shorter than longWindow (30m), found 6h")
     ],
     "objective-percent.yaml": [
         ("spec.objective", "strictly between 0 and 1 (write 99.5% as 0.995), found 99.5")
     ],
-    "negative-threshold.yaml": [("spec.burnRateRules[1].threshold", "expected a burn rate > 0, found -6")],
+    "negative-threshold.yaml": [
+        (f"{RULES}[1].threshold", "expected a burn rate from 0.0001 to 100000, found -6")
+    ],
     "latency-without-threshold.yaml": [("spec.sli.thresholdMs", "latency SLIs need thresholdMs")],
     "threshold-on-availability.yaml": [("spec.sli.thresholdMs", "expected no thresholdMs for this SLI type")],
     "wrong-api-version.yaml": [
         ("apiVersion", "expected one of 'aegis.slo/v1', 'aegis.dev/v1', found 'aegis.slo/v2'")
     ],
     "wrong-kind.yaml": [("kind", "expected 'SLO', found 'ServiceLevelObjective'")],
-    "bad-action.yaml": [
-        ("spec.burnRateRules[0].action", "expected one of 'ALLOW', 'WARN', 'BLOCK', found 'DENY'")
+    "bad-action.yaml": [(f"{RULES}[0].action", "expected one of 'ALLOW', 'WARN', 'BLOCK', found 'DENY'")],
+    "bad-id.yaml": [("metadata.id", "expected an id of 3 to 128 characters")],
+    "duplicate-rule-name.yaml": [(f"{RULES}[1].name", "unique within the SLO, found 'fast-burn' again")],
+    "duplicate-key.yaml": [("", "found duplicate key 'objective' (first written at line 10)")],
+    "evaluation-interval-too-long.yaml": [
+        ("spec.evaluationInterval", "expected a duration from 1s to 24h, found 3551w")
     ],
-    "bad-id.yaml": [("metadata.id", "expected a lowercase DNS label")],
-    "duplicate-rule-name.yaml": [
-        ("spec.burnRateRules[1].name", "unique within the SLO, found 'fast-burn' again")
+    # v0.1.0's invalid fixtures, byte for byte.
+    "compliance-too-small.yaml": [
+        (
+            f"{RULES}[0].longWindow",
+            "no longer than the compliance window spec.complianceWindow (1h), found 6h",
+        )
     ],
-    "duplicate-key.yaml": [("", "found duplicate key 'objective' (first written at line 9)")],
+    "missing-fields.yaml": [
+        ("spec.objective", "required field is missing"),
+        (RULES, "expected a list of 1 to 50 burn-rate rules, found an empty list"),
+    ],
     # Valid alone; load_directory reports the second file of the pair (see below).
     "duplicate-id-a.yaml": [],
     "duplicate-id-b.yaml": [],
@@ -80,7 +87,7 @@ def test_load_directory_invalid_fixtures_reports_duplicate_id_naming_both_files(
     assert duplicates[0].file == str(INVALID_DIR / "duplicate-id-b.yaml")
     assert str(INVALID_DIR / "duplicate-id-a.yaml") in duplicates[0].message
     assert [(slo.id, slo.source_file) for slo in result.slos] == [
-        ("duplicate-id", str(INVALID_DIR / "duplicate-id-a.yaml"))
+        ("dup-slo", str(INVALID_DIR / "duplicate-id-a.yaml"))
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from aegis.spec.durations import Window
 from aegis.spec.loader import (
@@ -30,50 +31,80 @@ def test_load_directory_valid_fixtures_loads_every_id_without_problems() -> None
 
 
 def test_load_file_readme_example_maps_every_field() -> None:
+    """fixtures/slo/valid/api-availability.yaml is the seed README's example, byte for byte."""
     (slo,) = load_file(VALID_DIR / "api-availability.yaml").slos
 
-    assert (slo.id, slo.name, slo.service, slo.environment) == (
+    assert (slo.id, slo.service, slo.owner, slo.environment) == (
         "api-availability",
-        "API availability",
-        "api",
+        "api-gateway",
+        "platform-team",
         "production",
     )
-    assert slo.labels == {"team": "platform"}
-    assert slo.description.startswith("99.5% of API requests")
+    assert (slo.name, slo.description, dict(slo.labels)) == ("", "", {})
     assert slo.objective == 0.995
     assert slo.window == Window.parse("30d")
     assert slo.sli.type is SLIType.AVAILABILITY
-    assert slo.sli.good_query == 'sum(rate(http_requests_total{service="api",code!~"5.."}[{{window}}]))'
+    assert slo.sli.good_query == 'sum(rate(http_requests_total{status!~"5.."}[{{window}}]))\n'
+    assert slo.sli.total_query == "sum(rate(http_requests_total[{{window}}]))\n"
     assert slo.sli.threshold_ms is None
     assert [
         (r.name, r.short_window.text, r.long_window.text, r.threshold, r.action) for r in slo.burn_rate_rules
     ] == [
-        ("fast-burn", "5m", "1h", 14.4, Decision.BLOCK),
-        ("slow-burn", "30m", "6h", 6.0, Decision.BLOCK),
+        ("fast-burn", "5m", "1h", 14.0, Decision.BLOCK),
+        ("slow-burn", "1h", "6h", 7.0, Decision.BLOCK),
     ]
-    assert (slo.evaluation_interval.text, slo.staleness_limit.text, slo.min_data_points) == ("5m", "10m", 1)
+    assert (slo.evaluation_interval.text, slo.staleness_limit.text, slo.min_data_points) == ("5m", "10m", 10)
     assert slo.api_version == "aegis.slo/v1"
     assert slo.source_file == str(VALID_DIR / "api-availability.yaml")
 
 
-def test_load_file_omitted_optional_fields_get_defaults(write_yaml: WriteYaml) -> None:
+def test_load_file_v010_fixture_maps_every_field() -> None:
+    """v0.1.0's fixtures/slo/valid/checkout-availability.yaml (aegis.dev/v1), byte for byte."""
+    (slo,) = load_file(VALID_DIR / "checkout-availability.yaml").slos
+
+    assert (slo.id, slo.service, slo.owner, slo.environment, slo.api_version) == (
+        "checkout-availability",
+        "checkout",
+        "sre",
+        "prod",
+        "aegis.dev/v1",
+    )
+    assert slo.description == "Checkout availability based on successful HTTP responses"
+    assert (slo.objective, slo.window.text, slo.evaluation_interval.text) == (0.999, "30d", "30s")
+    assert slo.sli.type is SLIType.RATIO
+    assert [
+        (r.name, r.short_window.text, r.long_window.text, r.threshold, r.action) for r in slo.burn_rate_rules
+    ] == [("fast-burn", "5m", "1h", 14.0, Decision.BLOCK)]
+    assert (slo.min_data_points, slo.staleness_limit.seconds) == (1, 120)
+
+
+def test_load_file_optional_fields_get_defaults(write_yaml: WriteYaml) -> None:
     (slo,) = load_file(write_yaml("slo.yaml", valid_document())).slos
 
-    assert slo.evaluation_interval == Window.parse("1m")
-    assert slo.staleness_limit == Window.parse("10m")
-    assert slo.min_data_points == 1
-    assert (slo.name, slo.description, dict(slo.labels)) == ("", "", {})
+    assert (slo.name, slo.description, slo.owner, dict(slo.labels)) == ("", "", "", {})
     assert {r.action for r in slo.burn_rate_rules} == {Decision.BLOCK}
 
 
+def test_load_file_documented_additions_load(write_yaml: WriteYaml) -> None:
+    document = valid_document()
+    document["metadata"].update(
+        name="Demo availability", owner="team-a", description="Demo.", labels={"tier": "1", "team": "a"}
+    )
+
+    (slo,) = load_file(write_yaml("slo.yaml", document)).slos
+
+    assert (slo.name, slo.owner, slo.description) == ("Demo availability", "team-a", "Demo.")
+    assert slo.labels == {"tier": "1", "team": "a"}
+
+
+@pytest.mark.parametrize("api_version", ["aegis.slo/v1", "aegis.dev/v1"])
 @pytest.mark.parametrize(
-    ("api_version", "sli_type", "threshold_ms", "expected_type"),
+    ("sli_type", "threshold_ms", "expected_type"),
     [
-        ("aegis.slo/v1", "availability", None, SLIType.AVAILABILITY),
-        ("aegis.slo/v1", "ratio", None, SLIType.RATIO),
-        ("aegis.slo/v1", "latency", 300, SLIType.LATENCY),
-        ("aegis.dev/v1", "ratio", None, SLIType.RATIO),
-        ("aegis.dev/v1", "latency_threshold", 250.5, SLIType.LATENCY),
+        ("availability", None, SLIType.AVAILABILITY),
+        ("ratio", None, SLIType.RATIO),
+        ("latency", 300, SLIType.LATENCY),
+        ("latency_threshold", 250, SLIType.LATENCY),
     ],
 )
 def test_load_file_sli_type_maps_per_api_version(
@@ -142,7 +173,8 @@ def test_load_file_duplicate_id_within_file_reports_second(write_yaml: WriteYaml
 def test_load_directory_mixed_good_and_bad_files_loads_good_and_reports_bad(write_yaml: WriteYaml) -> None:
     write_yaml("a-good.yaml", valid_document("a-good"))
     bad = valid_document("b-bad")
-    bad["spec"]["burnRateRules"][0]["treshold"] = bad["spec"]["burnRateRules"][0].pop("threshold")
+    rule = bad["spec"]["burnPolicy"]["rules"][0]
+    rule["treshold"] = rule.pop("threshold")
     bad_path = write_yaml("b-bad.yaml", bad)
     syntax_path = write_yaml("c-syntax.yml", text="apiVersion: [aegis.slo/v1\nkind: SLO\n")
     write_yaml("d-good.yml", valid_document("d-good"))
@@ -152,8 +184,8 @@ def test_load_directory_mixed_good_and_bad_files_loads_good_and_reports_bad(writ
 
     assert [slo.id for slo in result.slos] == ["a-good", "d-good"]
     assert [(p.file, p.path) for p in result.problems] == [
-        (str(bad_path), "spec.burnRateRules[0].threshold"),
-        (str(bad_path), "spec.burnRateRules[0].treshold"),
+        (str(bad_path), "spec.burnPolicy.rules[0].threshold"),
+        (str(bad_path), "spec.burnPolicy.rules[0].treshold"),
         (str(syntax_path), ""),
     ]
     assert "line 2, column" in result.problems[2].message
@@ -190,14 +222,22 @@ def test_load_directory_invalid_document_id_does_not_claim_the_id(write_yaml: Wr
     assert [p.path for p in result.problems] == ["kind"]
 
 
-def test_spec_files_yaml_and_yml_sorted_not_recursive_without_hidden(tmp_path: Path) -> None:
+def test_spec_files_yaml_and_yml_recursive_in_path_order_without_hidden(tmp_path: Path) -> None:
+    """v0.1.0 walked the directory recursively; hidden files and directories are skipped."""
     for name in ("b.yml", "a.yaml", "c.YAML.bak", ".hidden.yaml", "notes.txt"):
         (tmp_path / name).write_text("x: 1\n")
-    (tmp_path / "sub").mkdir()
+    for directory in ("sub", "sub/deeper", ".git", "dir.yaml"):
+        (tmp_path / directory).mkdir()
     (tmp_path / "sub" / "nested.yaml").write_text("x: 1\n")
-    (tmp_path / "dir.yaml").mkdir()
+    (tmp_path / "sub" / "deeper" / "deep.yml").write_text("x: 1\n")
+    (tmp_path / ".git" / "config.yaml").write_text("x: 1\n")
 
-    assert [p.name for p in spec_files(tmp_path)] == ["a.yaml", "b.yml"]
+    assert [p.relative_to(tmp_path).as_posix() for p in spec_files(tmp_path)] == [
+        "a.yaml",
+        "b.yml",
+        "sub/deeper/deep.yml",
+        "sub/nested.yaml",
+    ]
 
 
 def test_load_directory_dangling_symlink_is_reported_not_skipped(write_yaml: WriteYaml) -> None:
@@ -249,7 +289,7 @@ def test_load_file_missing_file_is_a_problem_not_an_exception(tmp_path: Path) ->
         (b"---\n---\n...\n", "file is empty"),
         (b"just a string\n", "found 'just a string' (a string)"),
         (b"42\n", "found 42 (an integer)"),
-        (b"a: &x [*x]\n", "unknown field 'a'"),
+        (b"a: &x [*x]\n", "alias *x is used inside its own anchor (a recursive value)"),
         (b"apiVersion: !!python/object:os.system x\n", "invalid YAML at line 1, column 13"),
         (b"\t- tab\n", "invalid YAML at line 1, column 1"),
         (b"kind: \x07\n", "unacceptable character #x0007"),
@@ -281,16 +321,16 @@ def test_load_file_reports_all_problems_not_just_first(write_yaml: WriteYaml) ->
     document = valid_document()
     document["kind"] = "Slo"
     document["spec"]["objective"] = 99.5
-    document["spec"]["window"] = "month"
-    document["spec"]["burnRateRules"][1]["action"] = "block"
+    document["spec"]["complianceWindow"] = "month"
+    document["spec"]["burnPolicy"]["rules"][1]["action"] = "block"
 
     result = load_file(write_yaml("many.yaml", document))
 
     assert [p.path for p in result.problems] == [
         "kind",
         "spec.objective",
-        "spec.window",
-        "spec.burnRateRules[1].action",
+        "spec.complianceWindow",
+        "spec.burnPolicy.rules[1].action",
     ]
 
 
@@ -307,3 +347,64 @@ def _dump(document: object) -> str:
 
 def _line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_load_directory_configmap_mount_loads_each_file_once(tmp_path: Path) -> None:
+    """Kubernetes mounts a ConfigMap as ``..<timestamp>/`` files behind ``..data`` and per-file links."""
+    slo_dir = tmp_path / "slos"
+    real = slo_dir / "..2026_11_27_12_00_00.123"
+    real.mkdir(parents=True)
+    for name in ("api-availability.yaml", "checkout-availability.yaml"):
+        (real / name).write_bytes((VALID_DIR / name).read_bytes())
+        (slo_dir / name).symlink_to(Path("..data") / name)
+    (slo_dir / "..data").symlink_to(real.name)
+
+    result = load_directory(slo_dir)
+
+    assert result.problems == ()
+    assert [(slo.id, slo.source_file) for slo in result.slos] == [
+        ("api-availability", str(slo_dir / "api-availability.yaml")),
+        ("checkout-availability", str(slo_dir / "checkout-availability.yaml")),
+    ]
+
+
+def test_load_directory_file_under_two_names_loads_once(write_yaml: WriteYaml) -> None:
+    first = write_yaml("a.yaml", valid_document("only"))
+    (first.parent / "b.yaml").symlink_to("a.yaml")
+    (first.parent / "team").mkdir()
+    (first.parent / "team" / "c.yaml").symlink_to("../a.yaml")
+
+    result = load_directory(first.parent)
+
+    assert result.problems == ()
+    assert [slo.source_file for slo in result.slos] == [str(first)]
+    assert result.files == (str(first),)
+
+
+def test_load_directory_does_not_follow_directory_links(write_yaml: WriteYaml, tmp_path: Path) -> None:
+    """As v0.1.0's walk: a link to a directory is not entered (no loops, nothing outside)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "other.yaml").write_text(yaml.safe_dump(valid_document("other")))
+    slo_dir = tmp_path / "slos"
+    slo_dir.mkdir()
+    (slo_dir / "a.yaml").write_text(yaml.safe_dump(valid_document("mine")))
+    (slo_dir / "elsewhere").symlink_to(outside)
+    (slo_dir / "loop").symlink_to(".")
+
+    result = load_directory(slo_dir)
+
+    assert [slo.id for slo in result.slos] == ["mine"]
+    assert result.problems == ()
+
+
+def test_load_directory_link_inside_the_directory_is_read(tmp_path: Path) -> None:
+    slo_dir = tmp_path / "slos"
+    (slo_dir / "shared").mkdir(parents=True)
+    (slo_dir / "shared" / "slo.yml").write_text(yaml.safe_dump(valid_document("linked")))
+    (slo_dir / "linked.yaml").symlink_to("shared/slo.yml")
+
+    result = load_directory(slo_dir)
+
+    assert [slo.id for slo in result.slos] == ["linked"]
+    assert result.files == (str(slo_dir / "linked.yaml"),)

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from aegis.spec.problems import SpecProblem, describe_value, format_path
+from aegis.spec.problems import SpecProblem, describe_value, format_path, shorten
 
 
 @pytest.mark.parametrize(
@@ -25,8 +25,8 @@ def test_spec_problem_str_omits_empty_path(problem: SpecProblem, text: str) -> N
     [
         ((), ""),
         (("kind",), "kind"),
-        (("spec", "burnRateRules", 0, "threshold"), "spec.burnRateRules[0].threshold"),
-        (("spec", "burnRateRules", 2), "spec.burnRateRules[2]"),
+        (("spec", "burnPolicy", "rules", 0, "threshold"), "spec.burnPolicy.rules[0].threshold"),
+        (("spec", "burnPolicy", "rules", 2), "spec.burnPolicy.rules[2]"),
     ],
 )
 def test_format_path_table(path: tuple[str | int, ...], text: str) -> None:
@@ -50,3 +50,16 @@ def test_format_path_table(path: tuple[str | int, ...], text: str) -> None:
 )
 def test_describe_value_table(value: object, text: str) -> None:
     assert describe_value(value) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "shown"),
+    [("abc", 3, "abc"), ("abcdefgh", 6, "abc..."), ("x" * 10**6, 10, "xxxxxxx...")],
+)
+def test_shorten_quotes_a_snippet_never_the_whole_text(text: str, limit: int, shown: str) -> None:
+    assert shorten(text, limit) == shown
+
+
+def test_describe_value_never_copies_a_long_value() -> None:
+    assert len(describe_value(["x" * 10**6])) < 100
+    assert len(describe_value("x" * 10**6)) < 100

@@ -1,4 +1,4 @@
-"""The JSON Schema file: valid draft 2020-12, one copy, and in step with durations.py and the builder."""
+"""The JSON Schema file: valid draft 2020-12, one copy, and in step with durations.py and the format."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from aegis.spec import build
 from aegis.spec.durations import DurationError, Window
-from aegis.spec.schema import schema_issues, slo_schema
+from aegis.spec.formats import aegis_v1
+from aegis.spec.schema import packaged_schema, schema_issues
 from tests.spec.samples import valid_document
+
+
+def slo_schema() -> Any:
+    return packaged_schema(aegis_v1.SCHEMA_RESOURCE)
+
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,8 +49,12 @@ def test_schemas_dir_links_to_the_packaged_schema() -> None:
         "90m",
         "1s",
         "10d",
-        "0s",
+        "120s",
         "05m",
+        "999999999s",
+        "0s",
+        "000m",
+        "1000000000s",
         "1.5h",
         "1H",
         "5 m",
@@ -53,6 +62,7 @@ def test_schemas_dir_links_to_the_packaged_schema() -> None:
         "",
         "1y",
         "-5m",
+        "1" * 5000 + "d",
     ],
 )
 def test_schema_duration_pattern_agrees_with_window_parse(text: str) -> None:
@@ -62,50 +72,43 @@ def test_schema_duration_pattern_agrees_with_window_parse(text: str) -> None:
     except DurationError:
         parses = False
     document = valid_document()
-    document["spec"]["window"] = text
-    document["spec"]["burnRateRules"] = [
-        {"name": "r", "shortWindow": "1s", "longWindow": "2s", "threshold": 1}
-    ]
+    document["spec"]["complianceWindow"] = text
 
-    paths = [issue.path for issue in schema_issues(document)]
+    paths = [issue.path for issue in schema_issues(document, aegis_v1.SCHEMA_RESOURCE)]
 
-    assert (("spec", "window") not in paths) is parses
+    assert (("spec", "complianceWindow") not in paths) is parses
 
 
-def _defaults() -> dict[str, Any]:
+def test_schema_default_action_matches_the_format() -> None:
+    """Only a rule's action has a default: everything else v0.1.0 required is required."""
+    rule = slo_schema()["$defs"]["rule"]
+
+    assert rule["properties"]["action"]["default"] == aegis_v1.DEFAULT_ACTION.name
+    assert "action" not in rule["required"]
+
+
+def test_schema_sli_types_match_the_format_mapping() -> None:
+    assert slo_schema()["$defs"]["sli"]["properties"]["type"]["enum"] == list(aegis_v1.SLI_TYPES)
+
+
+def test_schema_required_fields_are_v010s() -> None:
+    """v0.1.0's schema (fixtures' source) required exactly these; a rule's action is optional here."""
     definitions = slo_schema()["$defs"]
-    spec = definitions["spec"]["properties"]
-    return {
-        "evaluationInterval": spec["evaluationInterval"]["default"],
-        "stalenessLimit": spec["stalenessLimit"]["default"],
-        "minDataPoints": spec["minDataPoints"]["default"],
-        "action": definitions["burnRateRule"]["properties"]["action"]["default"],
-    }
 
-
-def test_schema_defaults_match_the_builder_defaults() -> None:
-    assert _defaults() == {
-        "evaluationInterval": build.DEFAULT_EVALUATION_INTERVAL,
-        "stalenessLimit": build.DEFAULT_STALENESS_LIMIT,
-        "minDataPoints": build.DEFAULT_MIN_DATA_POINTS,
-        "action": build.DEFAULT_ACTION.name,
-    }
-
-
-def test_schema_sli_types_match_the_builder_mapping() -> None:
-    branches = slo_schema()["allOf"]
-    types = {
-        branch["if"]["properties"]["apiVersion"]["const"]: branch["then"]["properties"]["spec"]["properties"][
-            "sli"
-        ]["properties"]["type"]["enum"]
-        for branch in branches
-    }
-
-    assert types == {
-        "aegis.slo/v1": ["availability", "latency", "ratio"],
-        "aegis.dev/v1": ["ratio", "latency_threshold"],
-    }
-    assert set(build.SLI_TYPES) == {t for names in types.values() for t in names}
+    assert slo_schema()["required"] == ["apiVersion", "kind", "metadata", "spec"]
+    assert definitions["metadata"]["required"] == ["id", "service"]
+    assert definitions["spec"]["required"] == [
+        "environment",
+        "objective",
+        "complianceWindow",
+        "evaluationInterval",
+        "sli",
+        "burnPolicy",
+        "gating",
+    ]
+    assert definitions["sli"]["required"] == ["type", "good", "total"]
+    assert definitions["rule"]["required"] == ["name", "shortWindow", "longWindow", "threshold"]
+    assert definitions["spec"]["properties"]["gating"]["required"] == ["minDataPoints", "stalenessLimit"]
 
 
 def test_schema_every_object_forbids_unknown_fields() -> None:
@@ -123,9 +126,10 @@ def test_schema_every_object_forbids_unknown_fields() -> None:
 
     walk(slo_schema())
 
-    assert len(objects) == 5  # document, metadata, spec, sli, burn-rate rule
+    # document, metadata, spec, burnPolicy, gating, sli, query (good/total), rule
+    assert len(objects) == 8
     assert all(node["additionalProperties"] is False for node in objects)
 
 
 def test_schema_issues_valid_document_has_none() -> None:
-    assert schema_issues(valid_document()) == []
+    assert schema_issues(valid_document(), aegis_v1.SCHEMA_RESOURCE) == []

@@ -1,26 +1,28 @@
-"""Store fixtures: every behavioural test runs on SQLite and on a real PostgreSQL."""
+"""Store fixtures: every behavioural test runs on SQLite and on a real PostgreSQL (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from aegis.store import database, migrate
 from aegis.store._schema import evaluations
 from aegis.store.sql import SQLAuditStore
-from tests._postgres import PostgresServer, create_database, postgres_bin_dir_or_skip, running_postgres
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    with running_postgres(postgres_bin_dir_or_skip()) as server:
-        yield server
+from tests._postgres import PostgresServer, create_database
 
 
 @pytest.fixture(scope="session")
 def postgres_store_url(postgres_server: PostgresServer) -> str:
-    return postgres_server.url(create_database(postgres_server, "aegis_store_tests"))
+    """A database at the schema head: on PostgreSQL that is an explicit step, as in production."""
+    url = postgres_server.url(create_database(postgres_server, "aegis_store_tests"))
+    engine = database.create(database.parse_url(url))
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -185,7 +185,7 @@ var File_aegis_v1_audit_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x14aegis/v1/audit.proto\x12\baegis.v1\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x02\n" +
+	"\x14aegis/v1/audit.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x02\n" +
 	"\x17ListAuditRecordsRequest\x12\x15\n" +
 	"\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\tR\aservice\x12 \n" +
@@ -199,9 +199,9 @@ const file_aegis_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tR\tpageToken\"r\n" +
 	"\x18ListAuditRecordsResponse\x12.\n" +
 	"\arecords\x18\x01 \x03(\v2\x14.aegis.v1.EvaluationR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2|\n" +
-	"\fAuditService\x12l\n" +
-	"\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/auditB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x84\x01\n" +
+	"\fAuditService\x12t\n" +
+	"\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\v\x12\t/v1/auditB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 
 var (
 	file_aegis_v1_audit_proto_rawDescOnce sync.Once
@@ -242,6 +242,7 @@ func file_aegis_v1_audit_proto_init() {
 	if File_aegis_v1_audit_proto != nil {
 		return
 	}
+	file_aegis_v1_auth_proto_init()
 	file_aegis_v1_evaluation_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

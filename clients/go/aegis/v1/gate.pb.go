@@ -262,11 +262,160 @@ func (x *GetServiceStateResponse) GetTimestamp() *timestamppb.Timestamp {
 	return nil
 }
 
+// FlaggerWebhookRequest is Flagger's CanaryWebhookPayload, field for field
+// (fluxcd/flagger v1.36.1, pkg/apis/flagger/v1beta1/canary.go), so Flagger's
+// JSON body parses as it is sent.
+type FlaggerWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The Canary's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The Canary's namespace.
+	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// The canary's phase, e.g. "Progressing", "Waiting", "Initialized".
+	Phase string `protobuf:"bytes,3,opt,name=phase,proto3" json:"phase,omitempty"`
+	// Flagger's hash of the canary's tracked configs and last applied spec.
+	Checksum string `protobuf:"bytes,4,opt,name=checksum,proto3" json:"checksum,omitempty"`
+	// The webhook's metadata from the Canary: sloID, or service and environment;
+	// optional failOn ("block", the default, or "warn") and fresh ("true"/"false").
+	Metadata      map[string]string `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlaggerWebhookRequest) Reset() {
+	*x = FlaggerWebhookRequest{}
+	mi := &file_aegis_v1_gate_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlaggerWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlaggerWebhookRequest) ProtoMessage() {}
+
+func (x *FlaggerWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_gate_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlaggerWebhookRequest.ProtoReflect.Descriptor instead.
+func (*FlaggerWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_gate_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FlaggerWebhookRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FlaggerWebhookRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *FlaggerWebhookRequest) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *FlaggerWebhookRequest) GetChecksum() string {
+	if x != nil {
+		return x.Checksum
+	}
+	return ""
+}
+
+func (x *FlaggerWebhookRequest) GetMetadata() map[string]string {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+// FlaggerWebhookResponse is the answer when the gate lets the canary proceed.
+type FlaggerWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ALLOW, or WARN when failOn is not "warn".
+	Decision Decision `protobuf:"varint,1,opt,name=decision,proto3,enum=aegis.v1.Decision" json:"decision,omitempty"`
+	// Why, one sentence per reason.
+	Reasons []string `protobuf:"bytes,2,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// The evaluations behind the decision: one for sloID, one per SLO of the service otherwise.
+	Evaluations   []*Evaluation `protobuf:"bytes,3,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlaggerWebhookResponse) Reset() {
+	*x = FlaggerWebhookResponse{}
+	mi := &file_aegis_v1_gate_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlaggerWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlaggerWebhookResponse) ProtoMessage() {}
+
+func (x *FlaggerWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_gate_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlaggerWebhookResponse.ProtoReflect.Descriptor instead.
+func (*FlaggerWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_gate_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FlaggerWebhookResponse) GetDecision() Decision {
+	if x != nil {
+		return x.Decision
+	}
+	return Decision_DECISION_UNSPECIFIED
+}
+
+func (x *FlaggerWebhookResponse) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *FlaggerWebhookResponse) GetEvaluations() []*Evaluation {
+	if x != nil {
+		return x.Evaluations
+	}
+	return nil
+}
+
 var File_aegis_v1_gate_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_gate_proto_rawDesc = "" +
 	"\n" +
-	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n" +
+	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n" +
 	"\rDecideRequest\x12\x15\n" +
 	"\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x1f\n" +
 	"\vforce_fresh\x18\x02 \x01(\bR\n" +
@@ -284,11 +433,25 @@ const file_aegis_v1_gate_proto_rawDesc = "" +
 	"\bdecision\x18\x03 \x01(\x0e2\x12.aegis.v1.DecisionR\bdecision\x12\x18\n" +
 	"\areasons\x18\x04 \x03(\tR\areasons\x126\n" +
 	"\vevaluations\x18\x05 \x03(\v2\x14.aegis.v1.EvaluationR\vevaluations\x128\n" +
-	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp2\xf8\x01\n" +
-	"\vGateService\x12e\n" +
-	"\x06Decide\x12\x17.aegis.v1.DecideRequest\x1a\x18.aegis.v1.DecideResponse\"(\x82\xd3\xe4\x93\x02\":\x01*b\n" +
-	"evaluation\"\x11/v1/gate/decision\x12\x81\x01\n" +
-	"\x0fGetServiceState\x12 .aegis.v1.GetServiceStateRequest\x1a!.aegis.v1.GetServiceStateResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/state/{service}/{environment}B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
+	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"\x83\x02\n" +
+	"\x15FlaggerWebhookRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x14\n" +
+	"\x05phase\x18\x03 \x01(\tR\x05phase\x12\x1a\n" +
+	"\bchecksum\x18\x04 \x01(\tR\bchecksum\x12I\n" +
+	"\bmetadata\x18\x05 \x03(\v2-.aegis.v1.FlaggerWebhookRequest.MetadataEntryR\bmetadata\x1a;\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\x01\n" +
+	"\x16FlaggerWebhookResponse\x12.\n" +
+	"\bdecision\x18\x01 \x01(\x0e2\x12.aegis.v1.DecisionR\bdecision\x12\x18\n" +
+	"\areasons\x18\x02 \x03(\tR\areasons\x126\n" +
+	"\vevaluations\x18\x03 \x03(\v2\x14.aegis.v1.EvaluationR\vevaluations2\x82\x03\n" +
+	"\vGateService\x12m\n" +
+	"\x06Decide\x12\x17.aegis.v1.DecideRequest\x1a\x18.aegis.v1.DecideResponse\"0\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\":\x01*b\n" +
+	"evaluation\"\x11/v1/gate/decision\x12\x89\x01\n" +
+	"\x0fGetServiceState\x12 .aegis.v1.GetServiceStateRequest\x1a!.aegis.v1.GetServiceStateResponse\"1\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02#\x12!/v1/state/{service}/{environment}\x12x\n" +
+	"\x0eFlaggerWebhook\x12\x1f.aegis.v1.FlaggerWebhookRequest\x1a .aegis.v1.FlaggerWebhookResponse\"#\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/gate/flaggerB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 
 var (
 	file_aegis_v1_gate_proto_rawDescOnce sync.Once
@@ -302,30 +465,38 @@ func file_aegis_v1_gate_proto_rawDescGZIP() []byte {
 	return file_aegis_v1_gate_proto_rawDescData
 }
 
-var file_aegis_v1_gate_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_aegis_v1_gate_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_aegis_v1_gate_proto_goTypes = []any{
 	(*DecideRequest)(nil),           // 0: aegis.v1.DecideRequest
 	(*DecideResponse)(nil),          // 1: aegis.v1.DecideResponse
 	(*GetServiceStateRequest)(nil),  // 2: aegis.v1.GetServiceStateRequest
 	(*GetServiceStateResponse)(nil), // 3: aegis.v1.GetServiceStateResponse
-	(*Evaluation)(nil),              // 4: aegis.v1.Evaluation
-	(Decision)(0),                   // 5: aegis.v1.Decision
-	(*timestamppb.Timestamp)(nil),   // 6: google.protobuf.Timestamp
+	(*FlaggerWebhookRequest)(nil),   // 4: aegis.v1.FlaggerWebhookRequest
+	(*FlaggerWebhookResponse)(nil),  // 5: aegis.v1.FlaggerWebhookResponse
+	nil,                             // 6: aegis.v1.FlaggerWebhookRequest.MetadataEntry
+	(*Evaluation)(nil),              // 7: aegis.v1.Evaluation
+	(Decision)(0),                   // 8: aegis.v1.Decision
+	(*timestamppb.Timestamp)(nil),   // 9: google.protobuf.Timestamp
 }
 var file_aegis_v1_gate_proto_depIdxs = []int32{
-	4, // 0: aegis.v1.DecideResponse.evaluation:type_name -> aegis.v1.Evaluation
-	5, // 1: aegis.v1.GetServiceStateResponse.decision:type_name -> aegis.v1.Decision
-	4, // 2: aegis.v1.GetServiceStateResponse.evaluations:type_name -> aegis.v1.Evaluation
-	6, // 3: aegis.v1.GetServiceStateResponse.timestamp:type_name -> google.protobuf.Timestamp
-	0, // 4: aegis.v1.GateService.Decide:input_type -> aegis.v1.DecideRequest
-	2, // 5: aegis.v1.GateService.GetServiceState:input_type -> aegis.v1.GetServiceStateRequest
-	1, // 6: aegis.v1.GateService.Decide:output_type -> aegis.v1.DecideResponse
-	3, // 7: aegis.v1.GateService.GetServiceState:output_type -> aegis.v1.GetServiceStateResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7,  // 0: aegis.v1.DecideResponse.evaluation:type_name -> aegis.v1.Evaluation
+	8,  // 1: aegis.v1.GetServiceStateResponse.decision:type_name -> aegis.v1.Decision
+	7,  // 2: aegis.v1.GetServiceStateResponse.evaluations:type_name -> aegis.v1.Evaluation
+	9,  // 3: aegis.v1.GetServiceStateResponse.timestamp:type_name -> google.protobuf.Timestamp
+	6,  // 4: aegis.v1.FlaggerWebhookRequest.metadata:type_name -> aegis.v1.FlaggerWebhookRequest.MetadataEntry
+	8,  // 5: aegis.v1.FlaggerWebhookResponse.decision:type_name -> aegis.v1.Decision
+	7,  // 6: aegis.v1.FlaggerWebhookResponse.evaluations:type_name -> aegis.v1.Evaluation
+	0,  // 7: aegis.v1.GateService.Decide:input_type -> aegis.v1.DecideRequest
+	2,  // 8: aegis.v1.GateService.GetServiceState:input_type -> aegis.v1.GetServiceStateRequest
+	4,  // 9: aegis.v1.GateService.FlaggerWebhook:input_type -> aegis.v1.FlaggerWebhookRequest
+	1,  // 10: aegis.v1.GateService.Decide:output_type -> aegis.v1.DecideResponse
+	3,  // 11: aegis.v1.GateService.GetServiceState:output_type -> aegis.v1.GetServiceStateResponse
+	5,  // 12: aegis.v1.GateService.FlaggerWebhook:output_type -> aegis.v1.FlaggerWebhookResponse
+	10, // [10:13] is the sub-list for method output_type
+	7,  // [7:10] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_aegis_v1_gate_proto_init() }
@@ -333,6 +504,7 @@ func file_aegis_v1_gate_proto_init() {
 	if File_aegis_v1_gate_proto != nil {
 		return
 	}
+	file_aegis_v1_auth_proto_init()
 	file_aegis_v1_evaluation_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -340,7 +512,7 @@ func file_aegis_v1_gate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aegis_v1_gate_proto_rawDesc), len(file_aegis_v1_gate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	GateService_Decide_FullMethodName          = "/aegis.v1.GateService/Decide"
 	GateService_GetServiceState_FullMethodName = "/aegis.v1.GateService/GetServiceState"
+	GateService_FlaggerWebhook_FullMethodName  = "/aegis.v1.GateService/FlaggerWebhook"
 )
 
 // GateServiceClient is the client API for GateService service.
@@ -35,6 +36,18 @@ type GateServiceClient interface {
 	// GetServiceState returns the latest evaluation of every SLO of one
 	// service in one environment, and the worst of their decisions.
 	GetServiceState(ctx context.Context, in *GetServiceStateRequest, opts ...grpc.CallOption) (*GetServiceStateResponse, error)
+	// FlaggerWebhook is a Flagger canary webhook (confirm-rollout, pre-rollout,
+	// rollout...). The request is the payload Flagger POSTs; its `metadata` names
+	// what to gate on: `sloID`, or `service` and `environment` (worst decision
+	// wins), plus `failOn: warn` to fail on WARN and `fresh: "true"` to evaluate
+	// now. ALLOW (and WARN unless failOn is warn) answers this response, HTTP 200;
+	// a failing decision answers FAILED_PRECONDITION (HTTP 400) whose message is
+	// the decision and its reasons, which Flagger records as the failed check.
+	// Flagger passes a hook only on a status at or below 202 (pkg/controller/webhook.go).
+	// Like Decide it needs the gate scope when API keys are configured; Flagger sends no
+	// headers, so such a server is reached through a proxy that adds Authorization
+	// (docs/integrations.md).
+	FlaggerWebhook(ctx context.Context, in *FlaggerWebhookRequest, opts ...grpc.CallOption) (*FlaggerWebhookResponse, error)
 }
 
 type gateServiceClient struct {
@@ -65,6 +78,16 @@ func (c *gateServiceClient) GetServiceState(ctx context.Context, in *GetServiceS
 	return out, nil
 }
 
+func (c *gateServiceClient) FlaggerWebhook(ctx context.Context, in *FlaggerWebhookRequest, opts ...grpc.CallOption) (*FlaggerWebhookResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FlaggerWebhookResponse)
+	err := c.cc.Invoke(ctx, GateService_FlaggerWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // GateServiceServer is the server API for GateService service.
 // All implementations must embed UnimplementedGateServiceServer
 // for forward compatibility.
@@ -77,6 +100,18 @@ type GateServiceServer interface {
 	// GetServiceState returns the latest evaluation of every SLO of one
 	// service in one environment, and the worst of their decisions.
 	GetServiceState(context.Context, *GetServiceStateRequest) (*GetServiceStateResponse, error)
+	// FlaggerWebhook is a Flagger canary webhook (confirm-rollout, pre-rollout,
+	// rollout...). The request is the payload Flagger POSTs; its `metadata` names
+	// what to gate on: `sloID`, or `service` and `environment` (worst decision
+	// wins), plus `failOn: warn` to fail on WARN and `fresh: "true"` to evaluate
+	// now. ALLOW (and WARN unless failOn is warn) answers this response, HTTP 200;
+	// a failing decision answers FAILED_PRECONDITION (HTTP 400) whose message is
+	// the decision and its reasons, which Flagger records as the failed check.
+	// Flagger passes a hook only on a status at or below 202 (pkg/controller/webhook.go).
+	// Like Decide it needs the gate scope when API keys are configured; Flagger sends no
+	// headers, so such a server is reached through a proxy that adds Authorization
+	// (docs/integrations.md).
+	FlaggerWebhook(context.Context, *FlaggerWebhookRequest) (*FlaggerWebhookResponse, error)
 	mustEmbedUnimplementedGateServiceServer()
 }
 
@@ -92,6 +127,9 @@ func (UnimplementedGateServiceServer) Decide(context.Context, *DecideRequest) (*
 }
 func (UnimplementedGateServiceServer) GetServiceState(context.Context, *GetServiceStateRequest) (*GetServiceStateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetServiceState not implemented")
+}
+func (UnimplementedGateServiceServer) FlaggerWebhook(context.Context, *FlaggerWebhookRequest) (*FlaggerWebhookResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FlaggerWebhook not implemented")
 }
 func (UnimplementedGateServiceServer) mustEmbedUnimplementedGateServiceServer() {}
 func (UnimplementedGateServiceServer) testEmbeddedByValue()                     {}
@@ -150,6 +188,24 @@ func _GateService_GetServiceState_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GateService_FlaggerWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FlaggerWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GateServiceServer).FlaggerWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GateService_FlaggerWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GateServiceServer).FlaggerWebhook(ctx, req.(*FlaggerWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // GateService_ServiceDesc is the grpc.ServiceDesc for GateService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -164,6 +220,10 @@ var GateService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetServiceState",
 			Handler:    _GateService_GetServiceState_Handler,
+		},
+		{
+			MethodName: "FlaggerWebhook",
+			Handler:    _GateService_FlaggerWebhook_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -103,7 +103,7 @@ func (x *BurnRateRule) GetAction() Decision {
 // SLI says how good and total events are counted.
 type SLI struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "availability", "latency" or "ratio" ("latency_threshold" is "latency").
+	// "availability", "latency" or "ratio" (v0.1.0's "latency_threshold" is "latency").
 	Type       string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
 	GoodQuery  string `protobuf:"bytes,2,opt,name=good_query,json=goodQuery,proto3" json:"good_query,omitempty"`
 	TotalQuery string `protobuf:"bytes,3,opt,name=total_query,json=totalQuery,proto3" json:"total_query,omitempty"`
@@ -253,8 +253,10 @@ type SLO struct {
 	MinDataPoints      int32             `protobuf:"varint,12,opt,name=min_data_points,json=minDataPoints,proto3" json:"min_data_points,omitempty"`
 	Labels             map[string]string `protobuf:"bytes,13,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The file the SLO was loaded from.
-	SourceFile    string     `protobuf:"bytes,14,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
-	Status        *SLOStatus `protobuf:"bytes,15,opt,name=status,proto3" json:"status,omitempty"`
+	SourceFile string     `protobuf:"bytes,14,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
+	Status     *SLOStatus `protobuf:"bytes,15,opt,name=status,proto3" json:"status,omitempty"`
+	// Who answers for the SLO (metadata.owner), e.g. "platform-team"; empty when the file does not say.
+	Owner         string `protobuf:"bytes,16,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -392,6 +394,13 @@ func (x *SLO) GetStatus() *SLOStatus {
 		return x.Status
 	}
 	return nil
+}
+
+func (x *SLO) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
 }
 
 type ListSLOsRequest struct {
@@ -567,7 +576,7 @@ var File_aegis_v1_slo_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\n" +
-	"\x12aegis/v1/slo.proto\x12\baegis.v1\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x01\n" +
+	"\x12aegis/v1/slo.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x01\n" +
 	"\fBurnRateRule\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fshort_window\x18\x02 \x01(\tR\vshortWindow\x12\x1f\n" +
@@ -586,7 +595,7 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\rlast_decision\x18\x01 \x01(\x0e2\x12.aegis.v1.DecisionR\flastDecision\x12F\n" +
 	"\x11last_evaluated_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastEvaluatedAt\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\x03 \x01(\tR\tlastError\"\xdc\x04\n" +
+	"last_error\x18\x03 \x01(\tR\tlastError\"\xf2\x04\n" +
 	"\x03SLO\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -604,7 +613,8 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\x06labels\x18\r \x03(\v2\x19.aegis.v1.SLO.LabelsEntryR\x06labels\x12\x1f\n" +
 	"\vsource_file\x18\x0e \x01(\tR\n" +
 	"sourceFile\x12+\n" +
-	"\x06status\x18\x0f \x01(\v2\x13.aegis.v1.SLOStatusR\x06status\x1a9\n" +
+	"\x06status\x18\x0f \x01(\v2\x13.aegis.v1.SLOStatusR\x06status\x12\x14\n" +
+	"\x05owner\x18\x10 \x01(\tR\x05owner\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
@@ -614,11 +624,11 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\rGetSLORequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"1\n" +
 	"\x0eGetSLOResponse\x12\x1f\n" +
-	"\x03slo\x18\x01 \x01(\v2\r.aegis.v1.SLOR\x03slo2\xb8\x01\n" +
+	"\x03slo\x18\x01 \x01(\v2\r.aegis.v1.SLOR\x03slo2\xc8\x01\n" +
 	"\n" +
-	"SLOService\x12R\n" +
-	"\bListSLOs\x12\x19.aegis.v1.ListSLOsRequest\x1a\x1a.aegis.v1.ListSLOsResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\a/v1/slo\x12V\n" +
-	"\x06GetSLO\x12\x17.aegis.v1.GetSLORequest\x1a\x18.aegis.v1.GetSLOResponse\"\x19\x82\xd3\xe4\x93\x02\x13b\x03slo\x12\f/v1/slo/{id}B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
+	"SLOService\x12Z\n" +
+	"\bListSLOs\x12\x19.aegis.v1.ListSLOsRequest\x1a\x1a.aegis.v1.ListSLOsResponse\"\x17\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\t\x12\a/v1/slo\x12^\n" +
+	"\x06GetSLO\x12\x17.aegis.v1.GetSLORequest\x1a\x18.aegis.v1.GetSLOResponse\"!\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\x13b\x03slo\x12\f/v1/slo/{id}B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 
 var (
 	file_aegis_v1_slo_proto_rawDescOnce sync.Once
@@ -672,6 +682,7 @@ func file_aegis_v1_slo_proto_init() {
 	if File_aegis_v1_slo_proto != nil {
 		return
 	}
+	file_aegis_v1_auth_proto_init()
 	file_aegis_v1_evaluation_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -126,6 +126,91 @@ export declare type GetServiceStateResponse = Message<"aegis.v1.GetServiceStateR
 export declare const GetServiceStateResponseSchema: GenMessage<GetServiceStateResponse>;
 
 /**
+ * FlaggerWebhookRequest is Flagger's CanaryWebhookPayload, field for field
+ * (fluxcd/flagger v1.36.1, pkg/apis/flagger/v1beta1/canary.go), so Flagger's
+ * JSON body parses as it is sent.
+ *
+ * @generated from message aegis.v1.FlaggerWebhookRequest
+ */
+export declare type FlaggerWebhookRequest = Message<"aegis.v1.FlaggerWebhookRequest"> & {
+  /**
+   * The Canary's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The Canary's namespace.
+   *
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
+
+  /**
+   * The canary's phase, e.g. "Progressing", "Waiting", "Initialized".
+   *
+   * @generated from field: string phase = 3;
+   */
+  phase: string;
+
+  /**
+   * Flagger's hash of the canary's tracked configs and last applied spec.
+   *
+   * @generated from field: string checksum = 4;
+   */
+  checksum: string;
+
+  /**
+   * The webhook's metadata from the Canary: sloID, or service and environment;
+   * optional failOn ("block", the default, or "warn") and fresh ("true"/"false").
+   *
+   * @generated from field: map<string, string> metadata = 5;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message aegis.v1.FlaggerWebhookRequest.
+ * Use `create(FlaggerWebhookRequestSchema)` to create a new message.
+ */
+export declare const FlaggerWebhookRequestSchema: GenMessage<FlaggerWebhookRequest>;
+
+/**
+ * FlaggerWebhookResponse is the answer when the gate lets the canary proceed.
+ *
+ * @generated from message aegis.v1.FlaggerWebhookResponse
+ */
+export declare type FlaggerWebhookResponse = Message<"aegis.v1.FlaggerWebhookResponse"> & {
+  /**
+   * ALLOW, or WARN when failOn is not "warn".
+   *
+   * @generated from field: aegis.v1.Decision decision = 1;
+   */
+  decision: Decision;
+
+  /**
+   * Why, one sentence per reason.
+   *
+   * @generated from field: repeated string reasons = 2;
+   */
+  reasons: string[];
+
+  /**
+   * The evaluations behind the decision: one for sloID, one per SLO of the service otherwise.
+   *
+   * @generated from field: repeated aegis.v1.Evaluation evaluations = 3;
+   */
+  evaluations: Evaluation[];
+};
+
+/**
+ * Describes the message aegis.v1.FlaggerWebhookResponse.
+ * Use `create(FlaggerWebhookResponseSchema)` to create a new message.
+ */
+export declare const FlaggerWebhookResponseSchema: GenMessage<FlaggerWebhookResponse>;
+
+/**
  * GateService answers "is it safe to deploy right now?".
  *
  * @generated from service aegis.v1.GateService
@@ -152,6 +237,26 @@ export declare const GateService: GenService<{
     methodKind: "unary";
     input: typeof GetServiceStateRequestSchema;
     output: typeof GetServiceStateResponseSchema;
+  },
+  /**
+   * FlaggerWebhook is a Flagger canary webhook (confirm-rollout, pre-rollout,
+   * rollout...). The request is the payload Flagger POSTs; its `metadata` names
+   * what to gate on: `sloID`, or `service` and `environment` (worst decision
+   * wins), plus `failOn: warn` to fail on WARN and `fresh: "true"` to evaluate
+   * now. ALLOW (and WARN unless failOn is warn) answers this response, HTTP 200;
+   * a failing decision answers FAILED_PRECONDITION (HTTP 400) whose message is
+   * the decision and its reasons, which Flagger records as the failed check.
+   * Flagger passes a hook only on a status at or below 202 (pkg/controller/webhook.go).
+   * Like Decide it needs the gate scope when API keys are configured; Flagger sends no
+   * headers, so such a server is reached through a proxy that adds Authorization
+   * (docs/integrations.md).
+   *
+   * @generated from rpc aegis.v1.GateService.FlaggerWebhook
+   */
+  flaggerWebhook: {
+    methodKind: "unary";
+    input: typeof FlaggerWebhookRequestSchema;
+    output: typeof FlaggerWebhookResponseSchema;
   },
 }>;
 

@@ -57,7 +57,7 @@ export declare const BurnRateRuleSchema: GenMessage<BurnRateRule>;
  */
 export declare type SLI = Message<"aegis.v1.SLI"> & {
   /**
-   * "availability", "latency" or "ratio" ("latency_threshold" is "latency").
+   * "availability", "latency" or "ratio" (v0.1.0's "latency_threshold" is "latency").
    *
    * @generated from field: string type = 1;
    */
@@ -205,6 +205,13 @@ export declare type SLO = Message<"aegis.v1.SLO"> & {
    * @generated from field: aegis.v1.SLOStatus status = 15;
    */
   status?: SLOStatus | undefined;
+
+  /**
+   * Who answers for the SLO (metadata.owner), e.g. "platform-team"; empty when the file does not say.
+   *
+   * @generated from field: string owner = 16;
+   */
+  owner: string;
 };
 
 /**

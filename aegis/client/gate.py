@@ -1,0 +1,99 @@
+"""The release-gate question for a pipeline: one SLO, or every SLO of a service (worst decision wins).
+
+Works over any client with the three calls (``AegisClient``, ``RestClient``), so ``aegis gate``
+gives the same verdict over gRPC and REST:
+
+    verdict = check(client, GateTarget(service="checkout", environment="production"))
+    if not verdict.passed(fail_on=Decision.WARN):
+        raise SystemExit(verdict.summary())
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from aegis.client.errors import NotFoundError
+from aegis.client.results import Decision, Evaluation, ServiceState, SLOSummary
+
+__all__ = ["GateClient", "GateTarget", "Verdict", "check"]
+
+
+class GateClient(Protocol):
+    def decide(self, slo_id: str, *, fresh: bool = False, timeout: float | None = None) -> Evaluation: ...
+
+    def service_state(
+        self, service: str, environment: str, *, timeout: float | None = None
+    ) -> ServiceState: ...
+
+    def list_slos(self, *, timeout: float | None = None) -> tuple[SLOSummary, ...]: ...
+
+
+@dataclass(frozen=True)
+class GateTarget:
+    """Exactly one of: an SLO id, or a service and an environment."""
+
+    slo_id: str | None = None
+    service: str | None = None
+    environment: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.slo_id and (self.service or self.environment):
+            raise ValueError("name an SLO id, or a service and an environment, not both")
+        if not self.slo_id and not (self.service and self.environment):
+            raise ValueError("name an SLO id, or a service and an environment")
+
+    def __str__(self) -> str:
+        if self.slo_id:
+            return self.slo_id
+        return f"{self.service}/{self.environment}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision for a target, why, and the evaluations behind it."""
+
+    target: GateTarget
+    decision: Decision
+    reasons: tuple[str, ...]
+    evaluations: tuple[Evaluation, ...]
+
+    def passed(self, fail_on: Decision = Decision.BLOCK) -> bool:
+        """False when the decision is ``fail_on`` or worse (BLOCK always fails)."""
+        return self.decision.severity < min(fail_on.severity, Decision.BLOCK.severity)
+
+    def summary(self) -> str:
+        """One line: ``BLOCK checkout/production: checkout-latency: BLOCK: rule ...``."""
+        return f"{self.decision.name} {self.target}: {'; '.join(self.reasons)}"
+
+
+def check(
+    client: GateClient, target: GateTarget, *, fresh: bool = False, timeout: float | None = None
+) -> Verdict:
+    """Ask the server; ``fresh`` evaluates now instead of answering from the latest evaluation."""
+    if target.slo_id:
+        evaluation = client.decide(target.slo_id, fresh=fresh, timeout=timeout)
+        return Verdict(target, evaluation.decision, evaluation.reasons, (evaluation,))
+    assert target.service is not None and target.environment is not None
+    if not fresh:
+        state = client.service_state(target.service, target.environment, timeout=timeout)
+        return Verdict(target, state.decision, state.reasons, state.evaluations)
+    return _fresh_service(client, target, target.service, target.environment, timeout)
+
+
+def _fresh_service(
+    client: GateClient, target: GateTarget, service: str, environment: str, timeout: float | None
+) -> Verdict:
+    """GetServiceState has no fresh option: evaluate each SLO of the service now, worst wins."""
+    slos = client.list_slos(timeout=timeout)
+    members = [slo.id for slo in slos if (slo.service, slo.environment) == (service, environment)]
+    if not members:
+        raise NotFoundError(f"no SLO for service {service!r} in environment {environment!r}")
+    evaluations = tuple(client.decide(slo_id, fresh=True, timeout=timeout) for slo_id in members)
+    decision = Decision.worst([e.decision for e in evaluations])
+    reasons = tuple(
+        f"{e.slo_id}: {e.decision.name}: {'; '.join(e.reasons)}"
+        for e in evaluations
+        if e.decision is not Decision.ALLOW
+    )
+    return Verdict(target, decision, reasons or ("all burn rate checks passed",), evaluations)

@@ -1,0 +1,83 @@
+"""Finding and reading SLO files under a directory, as v0.1.0 did: recursively, ``*.yaml`` and ``*.yml``.
+
+Hidden files and directories are skipped: editors leave dot-files behind, and a
+Kubernetes ConfigMap mount keeps its real files in ``..2024_01_01_*`` behind a
+``..data`` link, with a visible link per file. Directory links are not followed
+(v0.1.0's walk did not either), a file reached under two names is read once,
+and a link that leads outside the directory is reported, never read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aegis.bounded_read import FileRefused, MiB, read_bounded
+from aegis.spec.problems import SpecDirectoryError
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = MiB
+
+
+@dataclass(frozen=True)
+class Found:
+    """The spec files under a directory in load order, and subdirectories that could not be read."""
+
+    files: list[Path] = field(default_factory=list)
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def find_spec_files(directory: str | Path) -> Found:
+    """Every ``*.yaml``/``*.yml`` file under ``directory``, ordered by path, each real file once.
+
+    Raises SpecDirectoryError when the directory itself is unusable.
+    """
+    root = Path(directory)
+    if not root.exists():
+        raise SpecDirectoryError(f"SLO directory not found: {root}")
+    if not root.is_dir():
+        raise SpecDirectoryError(f"not a directory: {root}")
+    try:
+        os.listdir(root)
+    except OSError as err:
+        raise SpecDirectoryError(f"cannot read SLO directory {root}: {err.strerror or err}") from err
+    found = Found()
+
+    def unreadable(err: OSError) -> None:
+        found.unreadable.append((Path(err.filename or root), err.strerror or str(err)))
+
+    candidates: list[Path] = []
+    for current, dirs, files in os.walk(root, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        candidates.extend(Path(current, name) for name in files if _is_spec_name(name))
+    seen: set[str] = set()
+    for path in sorted(candidates, key=lambda p: p.relative_to(root).parts):
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            found.files.append(path)
+    found.unreadable.sort()
+    return found
+
+
+def spec_files(directory: str | Path) -> list[Path]:
+    """The files ``load_directory`` reads, in the order it reads them."""
+    return find_spec_files(directory).files
+
+
+def _is_spec_name(name: str) -> bool:
+    return name.endswith(SPEC_SUFFIXES) and not name.startswith(".")
+
+
+def read_spec_text(path: Path, root: str | Path | None) -> str:
+    """The UTF-8 text of one spec file (a byte-order mark is dropped); FileRefused when unusable.
+
+    With ``root``, a file whose links lead outside it is refused unread.
+    """
+    data = read_bounded(path, limit=MAX_FILE_BYTES, root=root)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        found = f"byte 0x{err.object[err.start]:02x} at offset {err.start}"
+        raise FileRefused(f"expected UTF-8 text, found {found}") from err
