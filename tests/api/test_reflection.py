@@ -78,6 +78,7 @@ async def test_reflection_sends_the_file_with_its_imports_and_json_names(live: L
     ]
     assert [p.name for p in protos][:1] == ["aegis/v1/gate.proto"]
     assert {
+        "aegis/v1/auth.proto",
         "aegis/v1/evaluation.proto",
         "google/api/annotations.proto",
         "google/api/http.proto",

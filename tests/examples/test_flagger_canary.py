@@ -73,7 +73,7 @@ def _gate_on(metadata: dict[str, str], slo_id: str, service: str) -> dict[str, s
 
 @pytest.mark.parametrize(
     ("slo_id", "service", "passes"),
-    [("api-availability", "api", True), ("checkout-fast-burn", "checkout", False)],
+    [("api-availability", "api-gateway", True), ("checkout-fast-burn", "checkout", False)],
     ids=["allow", "block"],
 )
 @pytest.mark.parametrize("hook_name", [hook["name"] for hook in webhooks()])
