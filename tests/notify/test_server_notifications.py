@@ -47,9 +47,9 @@ async def _make_healthy(live: LiveServer, slo_id: str) -> None:
     """As a reload would: the SLO now reads the healthy fixture."""
     catalog = live.app.catalog
     slo = catalog.entries[slo_id].slo
-    healthy = dataclasses.replace(
-        slo, sli=dataclasses.replace(slo.sli, good_query="fixture:healthy", total_query="fixture:healthy")
-    )
+    fixture = "fixture:healthy-all-windows"
+    sli = dataclasses.replace(slo.sli, good_query=fixture, total_query=fixture)
+    healthy = dataclasses.replace(slo, sli=sli)
     entries = [CatalogEntry(healthy) if e.slo.id == slo_id else e for e in catalog.entries.values()]
     catalog.apply(entries, catalog.problems)
     await live.app.scheduler.evaluate_now(slo_id)
