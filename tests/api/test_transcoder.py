@@ -393,15 +393,46 @@ async def test_decide_rejects_bad_bodies(
     assert_bad_request(response, fragment)
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"]
-)
-async def test_decide_rejects_non_json_content_type(client: httpx.AsyncClient, content_type: str) -> None:
+NON_JSON_CONTENT_TYPES = [
+    "application/x-www-form-urlencoded",  # what `curl -d` sends
+    "text/plain",
+    "multipart/form-data; boundary=x",
+    "application/json; charset=latin-1",
+    "application/octet-stream",
+]
+
+
+@pytest.mark.parametrize("content_type", NON_JSON_CONTENT_TYPES)
+async def test_decide_reads_a_json_body_whatever_its_content_type(
+    client: httpx.AsyncClient, content_type: str
+) -> None:
     response = await client.post(
-        "/v1/gate/decision", content=b'{"sloID": "a"}', headers={"content-type": content_type}
+        "/v1/gate/decision",
+        content=b'{"sloID": "a", "forceFresh": true}',
+        headers={"content-type": content_type},
     )
 
-    assert_bad_request(response, "unsupported Content-Type")
+    assert response.status_code == 200, response.text
+    assert response.json()["sloID"] == "a"
+    assert response.json()["decision"] == "ALLOW"  # forceFresh came through too
+
+
+@pytest.mark.parametrize("content_type", NON_JSON_CONTENT_TYPES)
+@pytest.mark.parametrize("content", [b"sloID=a&forceFresh=true", b"\xe9t\xe9"], ids=["form", "latin-1"])
+async def test_decide_rejects_a_body_that_is_not_json_naming_its_content_type(
+    client: httpx.AsyncClient, content_type: str, content: bytes
+) -> None:
+    response = await client.post("/v1/gate/decision", content=content, headers={"content-type": content_type})
+
+    assert_bad_request(response, f"it was sent as {content_type!r}; request bodies are read as JSON")
+
+
+async def test_decide_bounds_a_hostile_content_type_quoted_in_the_error(client: httpx.AsyncClient) -> None:
+    label = "text/" + "x" * 10_000
+    response = await client.post("/v1/gate/decision", content=b"sloID=a", headers={"content-type": label})
+
+    assert_bad_request(response, "more characters); request bodies are read as JSON")
+    assert len(response.json()["message"]) < 1_000
 
 
 async def test_get_rejects_a_body(client: httpx.AsyncClient) -> None:
