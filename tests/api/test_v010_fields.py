@@ -7,6 +7,7 @@ traffic included; and a JSON body read as JSON whatever its Content-Type (real c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -21,10 +22,13 @@ from google.protobuf.message import Message
 
 from aegis.api.servicers import GateServicer
 from aegis.api.transcoder import ServiceBinding, build_rest_app
+from aegis.client import AsyncAegisClient, RestClient
+from aegis.client import Evaluation as ClientEvaluation
 from aegis.metrics.synthetic import SyntheticAdapter
 from aegis.scheduler import Evaluator, LatestInMemory, Scheduler, SLOCatalog
 from aegis.telemetry import Telemetry
 from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc
+from tests._requirements import missing
 from tests.api.conftest import COMPAT_DECISIONS, COMPAT_ENVIRONMENT, COMPAT_SERVICE, COMPAT_SLOS
 from tests.clients._process import run_tool
 from tests.conftest import ROOT, LiveServer, require_binary
@@ -200,6 +204,37 @@ async def test_zero_traffic_decision_and_its_audit_records_carry_the_sli_object(
         audit_pb2.ListAuditRecordsRequest(slo_id="test-quiet")
     )
     assert _as_json(audit_grpc) == audit
+
+
+def _rest_decide(url: str, slo_id: str) -> ClientEvaluation:
+    with RestClient(url) as client:
+        return client.decide(slo_id)
+
+
+async def test_client_libraries_read_an_unmeasured_sli_as_none(compat_live: LiveServer) -> None:
+    """The wrappers' "no SLI" moved from an absent message to an empty window; all three follow."""
+    async with AsyncAegisClient(compat_live.grpc_target) as client:
+        quiet, measured = await client.decide("test-quiet"), await client.decide("test-slo")
+    # The blocking REST client runs in a thread: the server answers on this event loop.
+    over_rest = await asyncio.to_thread(_rest_decide, compat_live.rest_url, "test-quiet")
+    assert quiet.sli is None and over_rest.sli is None
+    assert measured.sli is not None and measured.sli.window == "30d"
+    node = require_binary("node")
+    if not (ROOT / "clients" / "ts" / "node_modules" / "@connectrpc" / "connect-node").is_dir():
+        missing("clients/ts/node_modules is missing (make test runs npm ci there)")
+    script = (
+        'import { createAegisClient } from "@aegisslo/client";'
+        f'const aegis = createAegisClient("http://{compat_live.grpc_target}");'
+        'for (const id of ["test-quiet", "test-slo"])'
+        ' console.log(JSON.stringify((await aegis.decide(id)).sli ?? null));'
+    )
+    code, output = await run_tool(
+        node, "--input-type=module", "-e", script, cwd=ROOT / "clients" / "ts", env=dict(os.environ)
+    )
+    assert code == 0, output
+    quiet_line, measured_line = output.splitlines()
+    assert json.loads(quiet_line) is None
+    assert json.loads(measured_line)["window"] == "30d"
 
 
 # --- Content-Type: lenient about the label, strict about the content -----------------------------------
