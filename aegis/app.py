@@ -46,6 +46,8 @@ class ConfigurationError(Exception):
 @dataclass
 class Readiness:
     ready: bool
+    # How many SLOs the server serves (v0.1.0's `slosLoaded`), ready or not.
+    slos_loaded: int
     reasons: list[str] = field(default_factory=list)
 
 
@@ -140,8 +142,9 @@ class Application:
         self.logger.info("reloaded %d API key(s) from %s", len(keys), self.keyring.source)
 
     def readiness(self) -> Readiness:
+        loaded = len(self.catalog)
         if self.lifecycle.draining:
-            return Readiness(False, ["shutting down"])
+            return Readiness(False, loaded, ["shutting down"])
         reasons = [f"SLO file problem: {problem}" for problem in self.catalog.problems]
         reasons += [f"synthetic fixture problem: {problem}" for problem in self.fixture_problems]
         audit = self.audit.health
@@ -151,12 +154,12 @@ class Application:
                 f"audit store unavailable for {audit.down_for:.0f}s: {audit.problem}; decisions are still "
                 f"served, {audit.queued} record(s) waiting, {audit.dropped} dropped",
             )
-        if not len(self.catalog):
-            return Readiness(False, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
+        if not loaded:
+            return Readiness(False, loaded, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
         pending = self.scheduler.not_yet_evaluated()
         if pending:
-            return Readiness(False, [f"not evaluated yet: {', '.join(pending)}", *reasons])
-        return Readiness(audit.writable, reasons)
+            return Readiness(False, loaded, [f"not evaluated yet: {', '.join(pending)}", *reasons])
+        return Readiness(audit.writable, loaded, reasons)
 
     def _forget_removed(self, change: CatalogChange) -> None:
         for slo_id in change.removed:
