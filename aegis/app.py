@@ -15,6 +15,7 @@ from aegis.config import Settings
 from aegis.lifecycle import Lifecycle
 from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import SyntheticAdapter
+from aegis.replay.service import Replayer
 from aegis.scheduler import EvaluationListener, Evaluator, LatestInMemory, Scheduler, SLOCatalog
 from aegis.spec.loader import LoadResult, SpecDirectoryError, SpecProblem, load_directory
 from aegis.store import database
@@ -64,6 +65,8 @@ class Application:
             listeners=self.listeners,
             logger=self.logger,
         )
+        # Replays read history through the same adapter; they never touch the scheduler or the audit.
+        self.replayer = Replayer(self.adapter, max_seconds=settings.replay_timeout)
         if schema_note:
             self.logger.info("%s", schema_note)
 

@@ -68,7 +68,7 @@ def test_openapi_has_an_operation_for_every_http_rule(document: Any) -> None:
 
 def test_openapi_uses_json_names_and_enum_strings(document: Any) -> None:
     definitions = document["definitions"]
-    assert list(definitions["aegis.v1.DecideRequest"]["properties"]) == ["sloID", "forceFresh"]
+    assert list(definitions["aegis.v1.DecideRequest"]["properties"]) == ["sloID", "forceFresh", "dryRun"]
     assert "evaluationID" in definitions["aegis.v1.Evaluation"]["properties"]
     audit = _operation(document, "GET", "/v1/audit")
     assert [p["name"] for p in audit["parameters"]][:1] == ["sloID"]
@@ -122,7 +122,7 @@ CASES = [
     ("POST", DECIDE, DECIDE, {"sloID": "api-availability", "forceFresh": True}, 200),
     ("POST", DECIDE, DECIDE, {"sloID": "missing"}, 404),
     ("POST", DECIDE, DECIDE, {"slo_id": 3}, 400),
-    ("GET", "/v1/state/{service}/{environment}", "/v1/state/api/production", None, 200),
+    ("GET", "/v1/state/{service}/{environment}", "/v1/state/api-gateway/production", None, 200),
     ("GET", "/v1/state/{service}/{environment}", "/v1/state/api/nowhere", None, 404),
     ("GET", "/v1/slo", "/v1/slo", None, 200),
     ("GET", "/v1/slo", "/v1/slo?verbose=true", None, 400),
