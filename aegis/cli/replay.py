@@ -5,10 +5,11 @@ against ``--prometheus-url`` or ``--synthetic-fixtures``: the way to try an SLO 
 loads it. Prints a table (or ``--output json``, the API's JSON) and writes the picture with
 ``--picture FILE.svg``.
 
-    $ aegis replay --url http://localhost:8080 --slo checkout --from -6h --step 1m \\
+    $ aegis replay --url http://localhost:8080 --slo checkout --from now-6h --step 1m \\
         --set rules[0].threshold=10 --picture replay.svg
 
-Times are RFC 3339 (``2026-12-01T10:00:00Z``), ``now``, or an offset back from now (``-6h``).
+Times are RFC 3339 (``2026-12-01T10:00:00Z``), ``now``, or a time before now (``now-6h``; also
+``-6h``, written ``--from=-6h`` since argparse reads a leading dash as a flag).
 Exit codes: 0 replayed, 2 a wrong command line, 3 no replay (unknown SLO, bad override, server
 or backend unreachable, out of time).
 """
@@ -73,19 +74,21 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def parse_moment(text: str, now: datetime) -> datetime:
-    """RFC 3339 with a zone, ``now``, or ``-DURATION`` before now; ValueError otherwise."""
+    """RFC 3339 with a zone, ``now``, or ``now-DURATION`` (``-DURATION``) before now; ValueError otherwise."""
     value = text.strip()
     if value == "now":
         return now
-    if value.startswith("-"):
+    if value.startswith(("now-", "-")):
         try:
-            return now - _timedelta(Window.parse(value[1:]))
+            return now - _timedelta(Window.parse(value.removeprefix("now")[1:]))
         except DurationError as err:
             raise ValueError(f"{text!r}: {err}") from None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r}: expected an RFC 3339 time, now, or an offset like -6h") from None
+        raise ValueError(
+            f"{text!r}: expected an RFC 3339 time, now, or now-DURATION such as now-6h"
+        ) from None
     if moment.tzinfo is None:
         raise ValueError(f"{text!r}: expected a time zone (e.g. Z)")
     return moment

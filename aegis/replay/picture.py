@@ -259,7 +259,7 @@ def _time_axis(replay: Replay, frame: _Frame) -> str:
         moment = datetime.fromtimestamp(tick, UTC)
         x = frame.x(moment)
         label = moment.strftime("%m-%d %H:%M" if frame.seconds > 86400 else "%H:%M")
-        ticks += tag("line", x1=x, x2=x, y1=top - 32, y2=top, stroke="#888")
+        ticks += tag("line", x1=x, x2=x, y1=top - 4, y2=top + 2, stroke="#888")
         ticks += tag("text", label, x=x, y=top + 14, text_anchor="middle", font_size=10, fill="#333")
         tick += interval
     ticks += tag("text", "UTC", x=LEFT + PLOT_WIDTH, y=top + 28, text_anchor="end", font_size=10, fill="#555")
