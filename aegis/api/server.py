@@ -47,6 +47,8 @@ from aegis.api.tls import load_tls
 from aegis.api.transcoder import build_rest_app
 from aegis.app import Application
 from aegis.auth import undeclared
+from aegis.status.calls import StatusCalls
+from aegis.status.routes import status_routes
 from aegis.v1 import audit_pb2, gate_pb2, replay_pb2, slo_pb2
 
 # Logged once both listeners are up. Scripts that start the server on port 0
@@ -119,7 +121,9 @@ def probe_routes(app: Application) -> list[BaseRoute]:
 
 
 def build_rest(app: Application, bindings: Sequence[ServiceBinding], pipeline: Pipeline) -> Starlette:
-    return build_rest_app(bindings, pipeline=pipeline, routes=probe_routes(app), logger=app.logger)
+    """The API, the probes, and the status page (which reads the API through the same pipeline)."""
+    pages = status_routes(StatusCalls(bindings, pipeline))
+    return build_rest_app(bindings, pipeline=pipeline, routes=[*probe_routes(app), *pages], logger=app.logger)
 
 
 class Server:

@@ -161,7 +161,13 @@ def _error_ratio_panel(replay: Replay, frame: _Frame) -> str:
     scale = LogScale(spanning.low, min(spanning.high, 1.0), top + 130, top)
     body = "".join(_gridline(scale(tick), f"{tick:g}") for tick in scale.ticks())
     body += _hline(scale(budget)) + _line(replay, frame, values, scale, SERIES_COLOURS[0])
+    if all(value is None for value in values):
+        body += _no_data(top + 65, f"no data over {replay.span.error_ratio_window.text} at any step")
     return tag("g", box + body, id="error-ratio")
+
+
+def _no_data(y: float, message: str) -> str:
+    return tag("text", text(message), x=LEFT + PLOT_WIDTH / 2, y=y, text_anchor="middle", fill="#777")
 
 
 def _burn_panel(replay: Replay, frame: _Frame) -> str:
