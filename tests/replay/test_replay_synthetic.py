@@ -7,9 +7,11 @@ checks the same numbers one evaluation at a time).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,7 @@ from aegis.replay.timeline import Replay
 from aegis.spec.durations import Window
 from aegis.spec.loader import load_directory
 from aegis.spec.model import SLO, Decision
+from tests.cli._aegis import aegis
 from tests.spec.samples import VALID_DIR
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -118,3 +121,31 @@ async def test_replay_runs_out_of_time_with_a_clear_error(slo: SLO) -> None:
     span = ReplaySpan.checked(after(minutes=-5), after(minutes=40), Window(5), now=datetime.now(UTC))
     with pytest.raises(ReplayTimeout, match="steps of history in the time allowed"):
         await run_replay(slo, adapter, span, deadline=time.monotonic() - 1)
+
+
+async def test_cli_replays_a_scenario_file_here(tmp_path: Path) -> None:
+    """``aegis replay --dir --synthetic-fixtures``: the same replay, as JSON and as a picture."""
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "metrics").mkdir()
+    slo_file = (VALID_DIR / "api-availability.yaml").read_text().replace("0.995", "0.999")
+    (tmp_path / "slos" / "api.yaml").write_text(slo_file)
+    (tmp_path / "metrics" / "api-availability.json").write_text(json.dumps({"scenario": SCENARIO}))
+    picture = tmp_path / "replay.svg"
+    ran = await aegis(
+        "replay", "--dir", str(tmp_path / "slos"), "--synthetic-fixtures", str(tmp_path / "metrics"),
+        "--slo", "api-availability", "--from", _iso(after(minutes=-5)), "--to", _iso(after(minutes=40)),
+        "--step", "1m", "--output", "json", "--picture", str(picture),
+        # The fixtures' file is the README's (fast-burn at 14, slow-burn 1h/6h at 7): the rule above.
+        "--set", "rules[fast-burn].threshold=14.4", "--set", "rules[slow-burn].threshold=10000",
+    )  # fmt: skip
+    assert ran.code == 0, ran.err
+    body = json.loads(ran.out)
+    assert [t["decision"] for t in body["transitions"]] == ["ALLOW", "BLOCK", "ALLOW"]
+    assert body["transitions"][1]["timestamp"] == _iso(after(minutes=1))
+    assert len(body["steps"]) == 46 and body["burns"][0]["detectedTime"] == _iso(after(minutes=1))
+    assert body["transitions"][2]["timestamp"] == _iso(after(minutes=35))
+    assert picture.read_text().startswith("<svg ") and 'data-decision="BLOCK"' in picture.read_text()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
