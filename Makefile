@@ -11,7 +11,7 @@ GRPCURL_VERSION := v1.9.4
 GHZ_VERSION := v0.120.0
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
-APT_PACKAGES := prometheus victoria-metrics postgresql curl jq prometheus-alertmanager e2fsprogs
+APT_PACKAGES := prometheus victoria-metrics postgresql curl jq prometheus-alertmanager e2fsprogs chromium
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
 .PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration
@@ -39,7 +39,7 @@ migration: install ## New audit-schema revision from aegis/store/_schema.py: mak
 	@test -n "$(m)" || { echo 'usage: make migration m="what the revision does"' >&2; exit 2; }
 	$(PY) scripts/new_revision.py "$(m)"
 
-system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, Alertmanager, curl, jq) when missing
+system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, Alertmanager, curl, jq, Chromium) when missing
 	@missing=""; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v jq >/dev/null || missing="$$missing jq"; \
@@ -48,6 +48,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v chattr >/dev/null || missing="$$missing e2fsprogs"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \

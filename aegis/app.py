@@ -17,6 +17,7 @@ from aegis.lifecycle import Lifecycle
 from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import SyntheticAdapter
 from aegis.notify import NotificationsConfig, NotificationsConfigError, Notifier, build_notifier
+from aegis.replay.service import Replayer
 from aegis.scheduler import (
     CatalogChange,
     EvaluationListener,
@@ -97,6 +98,8 @@ class Application:
             logger=self.logger,
         )
         self.catalog.subscribe(self._forget_removed)
+        # Replays read history through the same adapter; they never touch the scheduler or the audit.
+        self.replayer = Replayer(self.adapter, max_seconds=settings.replay_timeout)
         if schema_note:
             self.logger.info("%s", schema_note)
 

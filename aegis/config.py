@@ -30,6 +30,8 @@ class Settings:
     log_level: str = "INFO"
     # Upper bound on one evaluation, adapter retries included.
     evaluation_timeout: float = 60.0
+    # Upper bound on one replay (ReplayService, the status page's picture), history read included.
+    replay_timeout: float = 60.0
     # --- Security and operations (docs/security.md, docs/operations.md) ---
     # YAML file of API keys (name, sha256, scopes); None: every RPC is open.
     api_keys_file: str | None = None

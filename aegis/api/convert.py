@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from aegis.engine.model import Evaluation, SLIResult
+from aegis.engine.model import BudgetOutcome, Evaluation, SLIResult
 from aegis.scheduler import SLOState
 from aegis.spec.model import SLO, Decision, SLIType
 from aegis.v1 import evaluation_pb2, slo_pb2
@@ -82,6 +82,24 @@ def evaluation_to_pb(evaluation: Evaluation) -> evaluation_pb2.Evaluation:
         )
     if evaluation.data_timestamp is not None:
         message.data_timestamp.CopyFrom(timestamp_to_pb(evaluation.data_timestamp))
+    if evaluation.budget is not None:
+        message.budget_policy.CopyFrom(budget_to_pb(evaluation.budget))
+    message.dry_run = evaluation.dry_run
+    if evaluation.would_be_decision is not None:
+        message.would_be_decision = decision_to_pb(evaluation.would_be_decision)
+    return message
+
+
+def budget_to_pb(budget: BudgetOutcome) -> evaluation_pb2.BudgetPolicyResult:
+    message = evaluation_pb2.BudgetPolicyResult()
+    if budget.block_below is not None:
+        message.block_below = budget.block_below
+    if budget.warn_below is not None:
+        message.warn_below = budget.warn_below
+    if budget.budget_remaining is not None:
+        message.budget_remaining = budget.budget_remaining
+    if budget.action is not None:
+        message.action = decision_to_pb(budget.action)
     return message
 
 
@@ -105,7 +123,8 @@ def sli_to_pb(sli: SLIResult | None) -> evaluation_pb2.SLISummary:
 _SLI_TYPE_TEXT = {SLIType.AVAILABILITY: "availability", SLIType.LATENCY: "latency", SLIType.RATIO: "ratio"}
 
 
-def slo_to_pb(slo: SLO, state: SLOState) -> slo_pb2.SLO:
+def slo_to_pb(slo: SLO, state: SLOState | None = None) -> slo_pb2.SLO:
+    """The definition, with its status when ``state`` is given."""
     message = slo_pb2.SLO(
         id=slo.id,
         name=slo.name,
@@ -136,7 +155,17 @@ def slo_to_pb(slo: SLO, state: SLOState) -> slo_pb2.SLO:
         min_data_points=slo.min_data_points,
         labels=dict(slo.labels),
         source_file=slo.source_file,
+        dry_run=slo.dry_run,
     )
+    policy = slo.budget_policy
+    if policy is not None:
+        message.budget_policy.SetInParent()
+        if policy.block_below is not None:
+            message.budget_policy.block_below = policy.block_below
+        if policy.warn_below is not None:
+            message.budget_policy.warn_below = policy.warn_below
+    if state is None:
+        return message
     if state.latest is not None:
         message.status.last_decision = decision_to_pb(state.latest.decision)
         message.status.last_evaluated_at.CopyFrom(timestamp_to_pb(state.latest.timestamp))

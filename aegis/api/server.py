@@ -1,6 +1,6 @@
 """Both surfaces in one process and one event loop: grpc.aio and Starlette on uvicorn.
 
-gRPC carries GateService, SLOService and AuditService plus the standard health
+gRPC carries GateService, SLOService, AuditService and ReplayService plus the standard health
 protocol and server reflection v1 and v1alpha (so ``grpcurl`` and ``ghz`` work without
 proto files). The REST app is transcoded from the same servicers, and both surfaces run
 every call through one request Pipeline (``build_pipeline``), so they give the same
@@ -39,6 +39,7 @@ from aegis.api.interceptors import (
 from aegis.api.openapi import openapi_route
 from aegis.api.pipeline import Interceptor, Pipeline
 from aegis.api.reflection import add_reflection
+from aegis.api.replay_servicer import ReplayServicer
 from aegis.api.rest_server import RestServer
 from aegis.api.service_binding import ServiceBinding
 from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
@@ -46,7 +47,9 @@ from aegis.api.tls import load_tls
 from aegis.api.transcoder import build_rest_app
 from aegis.app import Application
 from aegis.auth import undeclared
-from aegis.v1 import audit_pb2, gate_pb2, slo_pb2
+from aegis.status.calls import StatusCalls
+from aegis.status.routes import status_routes
+from aegis.v1 import audit_pb2, gate_pb2, replay_pb2, slo_pb2
 
 # Logged once both listeners are up. Scripts that start the server on port 0
 # (tests, benchmarks) read the real ports back with LISTENING_PATTERN.
@@ -59,6 +62,7 @@ _SERVICE_NAMES = (
     gate_pb2.DESCRIPTOR.services_by_name["GateService"].full_name,
     slo_pb2.DESCRIPTOR.services_by_name["SLOService"].full_name,
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+    replay_pb2.DESCRIPTOR.services_by_name["ReplayService"].full_name,
 )
 
 
@@ -68,6 +72,9 @@ def build_bindings(app: Application) -> list[ServiceBinding]:
         ServiceBinding(slo_pb2.DESCRIPTOR.services_by_name["SLOService"], SLOServicer(app.scheduler)),
         ServiceBinding(
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"], AuditServicer(app.store, app.logger)
+        ),
+        ServiceBinding(
+            replay_pb2.DESCRIPTOR.services_by_name["ReplayService"], ReplayServicer(app.catalog, app.replayer)
         ),
     ]
 
@@ -114,7 +121,9 @@ def probe_routes(app: Application) -> list[BaseRoute]:
 
 
 def build_rest(app: Application, bindings: Sequence[ServiceBinding], pipeline: Pipeline) -> Starlette:
-    return build_rest_app(bindings, pipeline=pipeline, routes=probe_routes(app), logger=app.logger)
+    """The API, the probes, and the status page (which reads the API through the same pipeline)."""
+    pages = status_routes(StatusCalls(bindings, pipeline))
+    return build_rest_app(bindings, pipeline=pipeline, routes=[*probe_routes(app), *pages], logger=app.logger)
 
 
 class Server:

@@ -27,6 +27,7 @@ from aegis.api.convert import (
 from aegis.api.echo import echo
 from aegis.api.flagger import parse_metadata
 from aegis.api.pipeline import CallContext
+from aegis.engine import dry_run
 from aegis.engine.model import Evaluation
 from aegis.scheduler import Scheduler
 from aegis.spec.model import Decision
@@ -55,7 +56,8 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
 
     async def Decide(self, request: gate_pb2.DecideRequest, context: Context) -> gate_pb2.DecideResponse:
         evaluation = await self._decide(request.slo_id, request.force_fresh, context)
-        return gate_pb2.DecideResponse(evaluation=evaluation_to_pb(evaluation))
+        answer = dry_run.answer(evaluation, requested=request.dry_run)
+        return gate_pb2.DecideResponse(evaluation=evaluation_to_pb(answer))
 
     async def GetServiceState(
         self, request: gate_pb2.GetServiceStateRequest, context: Context
@@ -87,7 +89,7 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
         except ValueError as err:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(err))
         if gate.slo_id is not None:
-            evaluation = await self._decide(gate.slo_id, gate.fresh, context)
+            evaluation = dry_run.answer(await self._decide(gate.slo_id, gate.fresh, context))
             state = _State(evaluation.decision, list(evaluation.reasons), [evaluation])
         else:
             assert gate.service is not None and gate.environment is not None
@@ -114,7 +116,8 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
 
     async def _service_state(self, service: str, environment: str, fresh: bool, context: Context) -> _State:
         """The worst decision of a service's SLOs (WARN for one not evaluated yet), with one reason per
-        SLO that is not ALLOW; ``fresh`` evaluates them all now, concurrently."""
+        SLO that is not ALLOW; ``fresh`` evaluates them all now, concurrently. A gate answer: an SLO
+        in dry run counts as ALLOW (its evaluation says what it would have been)."""
         members = sorted(
             slo_id
             for slo_id, slo in self._scheduler.slos.items()
@@ -133,7 +136,8 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
             latest = [self._scheduler.latest(slo_id) for slo_id in members]
         state = _State(Decision.ALLOW, [], [], members)
         decisions: list[Decision] = []
-        for slo_id, evaluation in zip(members, latest, strict=True):
+        for slo_id, recorded in zip(members, latest, strict=True):
+            evaluation = dry_run.answer(recorded) if recorded is not None else None
             if evaluation is None:
                 decisions.append(Decision.WARN)
                 state.reasons.append(f"{slo_id}: not evaluated yet")

@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
 from aegis import __version__
-from aegis.cli import db, explain, gate, validate
+from aegis.cli import db, explain, gate, replay, validate
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     validate.register,
     gate.register,
     explain.register,
+    replay.register,
     db.register,
 )
 
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aegis",
         description="AegisSLO tools: check SLO files, ask the gate from a pipeline, explain a decision, "
-        "inspect and upgrade the audit database.",
+        "replay the policy on history, inspect and upgrade the audit database.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = cast(

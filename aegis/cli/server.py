@@ -211,6 +211,13 @@ def _add_operations(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> 
         help="REST: seconds to receive a request body (HTTP_BODY_TIMEOUT; default 30)",
     )
     group.add_argument(
+        "--replay-timeout",
+        type=float,
+        default=_env_float(env, "REPLAY_TIMEOUT", 60.0),
+        help="most seconds one replay (ReplayService, the status page's picture) may take (REPLAY_TIMEOUT; "
+        "default 60)",
+    )
+    group.add_argument(
         "--max-connections",
         type=int,
         default=_env_int(env, "MAX_CONNECTIONS", 0) or None,
@@ -220,7 +227,7 @@ def _add_operations(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> 
 
 
 def _check_operations(args: argparse.Namespace) -> None:
-    for name in ("shutdown_grace", "http_header_timeout", "http_body_timeout"):
+    for name in ("shutdown_grace", "http_header_timeout", "http_body_timeout", "replay_timeout"):
         value = getattr(args, name)
         if not value > 0:
             raise SystemExit(f"aegis-server: error: --{name.replace('_', '-')} must be positive, got {value}")
@@ -282,6 +289,7 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         tls_client_ca=args.tls_client_ca,
         log_format=args.log_format,
         shutdown_grace=args.shutdown_grace,
+        replay_timeout=args.replay_timeout,
         http_header_timeout=args.http_header_timeout,
         http_body_timeout=args.http_body_timeout,
         max_connections=args.max_connections,

@@ -17,14 +17,15 @@ from google.protobuf.message import Message
 
 from aegis.client.errors import AegisError, error_for
 from aegis.client.results import Evaluation, ServiceState, SLOSummary
-from aegis.v1 import gate_pb2, slo_pb2
+from aegis.v1 import gate_pb2, replay_pb2, slo_pb2
 
-__all__ = ["Call", "decide", "error_from_rpc", "list_slos", "service_state"]
+__all__ = ["Call", "decide", "error_from_rpc", "list_slos", "replay", "service_state"]
 
 T = TypeVar("T")
 
 _GATE = gate_pb2.DESCRIPTOR.services_by_name["GateService"]
 _SLO = slo_pb2.DESCRIPTOR.services_by_name["SLOService"]
+_REPLAY = replay_pb2.DESCRIPTOR.services_by_name["ReplayService"]
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,10 @@ def _evaluation(response: gate_pb2.DecideResponse) -> Evaluation:
     return Evaluation.from_proto(response.evaluation)
 
 
-def decide(slo_id: str, fresh: bool) -> Call[Evaluation]:
+def decide(slo_id: str, fresh: bool, dry_run: bool = False) -> Call[Evaluation]:
     return Call(
         _GATE.methods_by_name["Decide"],
-        gate_pb2.DecideRequest(slo_id=slo_id, force_fresh=fresh),
+        gate_pb2.DecideRequest(slo_id=slo_id, force_fresh=fresh, dry_run=dry_run),
         gate_pb2.DecideResponse,
         _evaluation,
     )
@@ -70,6 +71,15 @@ def _slos(response: slo_pb2.ListSLOsResponse) -> tuple[SLOSummary, ...]:
 
 def list_slos() -> Call[tuple[SLOSummary, ...]]:
     return Call(_SLO.methods_by_name["ListSLOs"], slo_pb2.ListSLOsRequest(), slo_pb2.ListSLOsResponse, _slos)
+
+
+def _replay(response: replay_pb2.ReplayResponse) -> replay_pb2.ReplayResponse:
+    return response
+
+
+def replay(request: replay_pb2.ReplayRequest) -> Call[replay_pb2.ReplayResponse]:
+    """The replay as the contract's message: its steps and picture are data to print or save, as is."""
+    return Call(_REPLAY.methods_by_name["Replay"], request, replay_pb2.ReplayResponse, _replay)
 
 
 def error_from_rpc(err: grpc.RpcError, attempts: int) -> AegisError:

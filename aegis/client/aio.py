@@ -20,6 +20,7 @@ from aegis.client.options import TLS, auth_metadata, open_aio_channel
 from aegis.client.results import Evaluation, ServiceState, SLOSummary
 from aegis.client.retry import RetryPolicy
 from aegis.client.sync import DEFAULT_TIMEOUT
+from aegis.v1 import replay_pb2
 
 __all__ = ["AsyncAegisClient"]
 
@@ -57,8 +58,10 @@ class AsyncAegisClient:
 
     # ``timeout`` is the gRPC deadline, sent to the server and shared by the retries: not something
     # asyncio.timeout() around the call could do (pyproject.toml lets ASYNC109 pass here).
-    async def decide(self, slo_id: str, *, fresh: bool = False, timeout: float | None = None) -> Evaluation:
-        return await self._run(_calls.decide(slo_id, fresh), timeout)
+    async def decide(
+        self, slo_id: str, *, fresh: bool = False, dry_run: bool = False, timeout: float | None = None
+    ) -> Evaluation:
+        return await self._run(_calls.decide(slo_id, fresh, dry_run), timeout)
 
     async def service_state(
         self, service: str, environment: str, *, timeout: float | None = None
@@ -67,6 +70,12 @@ class AsyncAegisClient:
 
     async def list_slos(self, *, timeout: float | None = None) -> tuple[SLOSummary, ...]:
         return await self._run(_calls.list_slos(), timeout)
+
+    async def replay(
+        self, request: replay_pb2.ReplayRequest, *, timeout: float | None = None
+    ) -> replay_pb2.ReplayResponse:
+        """What the policy would have decided over past data (docs/replay.md); a long span takes time."""
+        return await self._run(_calls.replay(request), timeout)
 
     async def close(self) -> None:
         if self._owns_channel:

@@ -34,6 +34,7 @@ from aegis.client.options import TLS, auth_metadata
 from aegis.client.results import Evaluation, ServiceState, SLOSummary
 from aegis.client.retry import RetryPolicy
 from aegis.client.sync import DEFAULT_TIMEOUT
+from aegis.v1 import replay_pb2
 
 __all__ = ["RestClient"]
 
@@ -71,14 +72,22 @@ class RestClient:
         self._clock = clock
         self._rng = rng
 
-    def decide(self, slo_id: str, *, fresh: bool = False, timeout: float | None = None) -> Evaluation:
-        return self._run(_calls.decide(slo_id, fresh), timeout)
+    def decide(
+        self, slo_id: str, *, fresh: bool = False, dry_run: bool = False, timeout: float | None = None
+    ) -> Evaluation:
+        return self._run(_calls.decide(slo_id, fresh, dry_run), timeout)
 
     def service_state(self, service: str, environment: str, *, timeout: float | None = None) -> ServiceState:
         return self._run(_calls.service_state(service, environment), timeout)
 
     def list_slos(self, *, timeout: float | None = None) -> tuple[SLOSummary, ...]:
         return self._run(_calls.list_slos(), timeout)
+
+    def replay(
+        self, request: replay_pb2.ReplayRequest, *, timeout: float | None = None
+    ) -> replay_pb2.ReplayResponse:
+        """What the policy would have decided over past data (docs/replay.md); a long span takes time."""
+        return self._run(_calls.replay(request), timeout)
 
     def close(self) -> None:
         self._http.close()

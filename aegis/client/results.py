@@ -23,6 +23,7 @@ from aegis.spec.model import Decision
 from aegis.v1 import evaluation_pb2, gate_pb2, slo_pb2
 
 __all__ = [
+    "BudgetPolicyResult",
     "DataFlags",
     "Decision",
     "Evaluation",
@@ -131,6 +132,38 @@ class RuleResult:
 
 
 @dataclass(frozen=True)
+class BudgetPolicyResult:
+    """The error-budget policy against the budget left; None fields are unset in the message."""
+
+    block_below: float | None
+    warn_below: float | None
+    # None when the compliance window had no usable counts: the policy was not evaluated.
+    budget_remaining: float | None
+    # BLOCK/WARN below a threshold, ALLOW above both; None when not evaluated.
+    action: Decision | None
+
+    @classmethod
+    def from_proto(cls, message: evaluation_pb2.BudgetPolicyResult) -> BudgetPolicyResult:
+        def optional(name: str) -> float | None:
+            return float(getattr(message, name)) if message.HasField(name) else None
+
+        return cls(
+            block_below=optional("block_below"),
+            warn_below=optional("warn_below"),
+            budget_remaining=optional("budget_remaining"),
+            action=decision_from_proto(message.action) if message.HasField("action") else None,
+        )
+
+    def to_proto(self) -> evaluation_pb2.BudgetPolicyResult:
+        return evaluation_pb2.BudgetPolicyResult(
+            block_below=self.block_below,
+            warn_below=self.warn_below,
+            budget_remaining=self.budget_remaining,
+            action=self.action.value if self.action is not None else None,  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
 class DataFlags:
     """Why the data behind a decision may not be trusted; any but ``clamped`` keeps it from ALLOW."""
 
@@ -163,6 +196,11 @@ class Evaluation:
     flags: DataFlags = DataFlags()
     rules: tuple[RuleResult, ...] = ()
     data_timestamp: datetime | None = None
+    # None for an SLO without an error-budget policy.
+    budget_policy: BudgetPolicyResult | None = None
+    # Dry run: ``decision`` is ALLOW whatever the policy decided; that is ``would_be_decision``.
+    dry_run: bool = False
+    would_be_decision: Decision | None = None
 
     @classmethod
     def from_proto(cls, message: evaluation_pb2.Evaluation) -> Evaluation:
@@ -192,6 +230,17 @@ class Evaluation:
             ),
             rules=tuple(RuleResult.from_proto(rule) for rule in message.rules),
             data_timestamp=_time(message.data_timestamp, message.HasField("data_timestamp")),
+            budget_policy=(
+                BudgetPolicyResult.from_proto(message.budget_policy)
+                if message.HasField("budget_policy")
+                else None
+            ),
+            dry_run=message.dry_run,
+            would_be_decision=(
+                decision_from_proto(message.would_be_decision)
+                if message.HasField("would_be_decision")
+                else None
+            ),
         )
 
     def to_proto(self) -> evaluation_pb2.Evaluation:
@@ -212,6 +261,11 @@ class Evaluation:
             has_clamped_data=self.flags.clamped,
             rules=[rule.to_proto() for rule in self.rules],
             data_timestamp=_stamp(self.data_timestamp),
+            budget_policy=self.budget_policy.to_proto() if self.budget_policy is not None else None,
+            dry_run=self.dry_run,
+            would_be_decision=(
+                self.would_be_decision.value if self.would_be_decision else None  # type: ignore[arg-type]
+            ),
         )
         for window, burn in self.burn_rates.items():
             message.burn_rates[window].burn_rate = burn.burn_rate

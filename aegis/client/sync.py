@@ -26,6 +26,7 @@ from aegis.client import _calls
 from aegis.client.options import TLS, auth_metadata, open_channel
 from aegis.client.results import Evaluation, ServiceState, SLOSummary
 from aegis.client.retry import RetryPolicy
+from aegis.v1 import replay_pb2
 
 __all__ = ["DEFAULT_TIMEOUT", "AegisClient"]
 
@@ -64,9 +65,11 @@ class AegisClient:
         self._rng = rng
         self._stubs: dict[str, Any] = {}
 
-    def decide(self, slo_id: str, *, fresh: bool = False, timeout: float | None = None) -> Evaluation:
+    def decide(
+        self, slo_id: str, *, fresh: bool = False, dry_run: bool = False, timeout: float | None = None
+    ) -> Evaluation:
         """The decision for one SLO: the latest evaluation, or a new one with ``fresh``."""
-        return self._run(_calls.decide(slo_id, fresh), timeout)
+        return self._run(_calls.decide(slo_id, fresh, dry_run), timeout)
 
     def service_state(self, service: str, environment: str, *, timeout: float | None = None) -> ServiceState:
         """The latest evaluation of every SLO of a service in an environment, and the worst decision."""
@@ -75,6 +78,12 @@ class AegisClient:
     def list_slos(self, *, timeout: float | None = None) -> tuple[SLOSummary, ...]:
         """Every SLO the server loaded, ordered by id."""
         return self._run(_calls.list_slos(), timeout)
+
+    def replay(
+        self, request: replay_pb2.ReplayRequest, *, timeout: float | None = None
+    ) -> replay_pb2.ReplayResponse:
+        """What the policy would have decided over past data (docs/replay.md); a long span takes time."""
+        return self._run(_calls.replay(request), timeout)
 
     def close(self) -> None:
         if self._owns_channel:

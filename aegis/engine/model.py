@@ -42,6 +42,29 @@ class RuleOutcome:
 
 
 @dataclass(frozen=True)
+class BudgetOutcome:
+    """The error-budget policy (``spec.budgetPolicy``) against the budget left.
+
+    ``budget_remaining`` is the compliance window's, never a shorter window's stand-in:
+    None when that window had no usable counts, and then the policy was not evaluated.
+    """
+
+    block_below: float | None
+    warn_below: float | None
+    budget_remaining: float | None
+    # The policy's verdict when evaluated: BLOCK or WARN below a threshold, ALLOW above both.
+    action: Decision | None
+
+    @property
+    def evaluated(self) -> bool:
+        return self.budget_remaining is not None
+
+    @property
+    def fired(self) -> bool:
+        return self.action is not None and self.action is not Decision.ALLOW
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """One evaluation of one SLO. Also exactly one audit record."""
 
@@ -63,3 +86,10 @@ class Evaluation:
     has_too_few_data_points: bool = False
     has_clamped_data: bool = False
     data_timestamp: datetime | None = None
+    # None when the SLO has no budget policy.
+    budget: BudgetOutcome | None = None
+    # Dry run (aegis.engine.dry_run): nobody is blocked. A recorded evaluation keeps the policy's
+    # own decision in ``decision``; a gate answer says ALLOW there. Both carry the policy's
+    # decision in ``would_be_decision`` (None outside a dry run), so neither reads as the other.
+    dry_run: bool = False
+    would_be_decision: Decision | None = None

@@ -2,10 +2,12 @@
 
 Multi-window, multi-burn-rate (SRE Workbook, ch. 5): a rule fires only when
 both its long window (the budget really is going) and its short window (it is
-still going now) burn at or above its threshold. The decision is the worst
-action among fired rules, then raised to at least WARN whenever the data cannot
-be trusted: the gate never ALLOWs on data it cannot vouch for, and never lets a
-data problem soften a BLOCK. Pure: time comes in as ``now``.
+still going now) burn at or above its threshold. An optional error-budget policy
+(``aegis.engine.budget``) fires when too little budget is left. The decision is
+the worst action among fired rules and the budget policy, then raised to at
+least WARN whenever the data cannot be trusted: the gate never ALLOWs on data it
+cannot vouch for, and never lets a data problem soften a BLOCK. An SLO in dry
+run is then marked as such (``aegis.engine.dry_run``). Pure: time comes in as ``now``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from aegis.engine import dry_run
 from aegis.engine import reasons as say
+from aegis.engine.budget import budget_outcome, budget_reason
 from aegis.engine.burn import ObjectiveError, error_budget
-from aegis.engine.model import Evaluation, RuleOutcome, SLIResult, WindowBurn
+from aegis.engine.model import BudgetOutcome, Evaluation, RuleOutcome, SLIResult, WindowBurn
 from aegis.engine.quality import DataQuality, WindowRead, as_utc, assess, read_window
 from aegis.metrics.base import Measurement
 from aegis.spec.durations import Window
@@ -35,9 +39,10 @@ def evaluate(slo: SLO, measurement: Measurement, *, evaluation_id: str, now: dat
         raise ObjectiveError(f"SLO {slo.id!r}: {err}") from err
     reads = {w: read_window(w, measurement.sample(w), slo.objective) for w in slo.windows}
     rules = tuple(_rule_outcome(rule, reads) for rule in slo.burn_rate_rules)
+    budget = budget_outcome(slo, reads)
     quality = assess(slo, measurement, reads, now)
-    decision = _decide(rules, quality)
-    return Evaluation(
+    decision = _decide(rules, budget, quality)
+    evaluation = Evaluation(
         evaluation_id=evaluation_id,
         slo_id=slo.id,
         service=slo.service,
@@ -46,7 +51,7 @@ def evaluate(slo: SLO, measurement: Measurement, *, evaluation_id: str, now: dat
         timestamp=now,
         ttl_seconds=slo.evaluation_interval.seconds,
         sli=_sli(slo, reads),
-        reasons=_reasons(decision, rules, quality),
+        reasons=_reasons(decision, rules, budget, slo, quality),
         burn_rates=_burn_rates(slo, reads),
         rules=rules,
         is_stale=quality.is_stale,
@@ -55,7 +60,9 @@ def evaluate(slo: SLO, measurement: Measurement, *, evaluation_id: str, now: dat
         has_too_few_data_points=quality.has_too_few_data_points,
         has_clamped_data=quality.has_clamped_data,
         data_timestamp=_newest_data(measurement),
+        budget=budget,
     )
+    return dry_run.recorded(evaluation) if slo.dry_run else evaluation
 
 
 def _burn(read: WindowRead) -> float | None:
@@ -81,22 +88,34 @@ def _rule_outcome(rule: BurnRateRule, reads: Mapping[Window, WindowRead]) -> Rul
     )
 
 
-def _decide(rules: tuple[RuleOutcome, ...], quality: DataQuality) -> Decision:
-    decision = Decision.worst([rule.action for rule in rules if rule.fired])
-    if not quality.is_trusted or not all(rule.evaluated for rule in rules):
+def _decide(rules: tuple[RuleOutcome, ...], budget: BudgetOutcome | None, quality: DataQuality) -> Decision:
+    actions = [rule.action for rule in rules if rule.fired]
+    if budget is not None and budget.fired and budget.action is not None:
+        actions.append(budget.action)
+    decision = Decision.worst(actions)
+    unevaluated = not all(rule.evaluated for rule in rules) or (budget is not None and not budget.evaluated)
+    if not quality.is_trusted or unevaluated:
         decision = Decision.worst([decision, Decision.WARN])
     return decision
 
 
-def _reasons(decision: Decision, rules: tuple[RuleOutcome, ...], quality: DataQuality) -> tuple[str, ...]:
-    """Fired rules first, then data problems; on ALLOW the one agreed sentence and nothing else.
+def _reasons(
+    decision: Decision,
+    rules: tuple[RuleOutcome, ...],
+    budget: BudgetOutcome | None,
+    slo: SLO,
+    quality: DataQuality,
+) -> tuple[str, ...]:
+    """Fired rules first, then the budget policy, then data problems; on ALLOW the one agreed sentence.
 
     Clamped data alone leaves the decision at ALLOW, so its explanation then
     rests on the ``has_clamped_data`` flag rather than a reason.
     """
     if decision is Decision.ALLOW:
         return (say.ALL_PASSED,)
-    return (*(say.rule_fired(rule) for rule in rules if rule.fired), *quality.reasons)
+    spent = budget_reason(budget, slo.window) if budget is not None else None
+    fired = [say.rule_fired(rule) for rule in rules if rule.fired]
+    return (*fired, *([spent] if spent else []), *quality.reasons)
 
 
 def _burn_rates(slo: SLO, reads: Mapping[Window, WindowRead]) -> dict[str, WindowBurn]:

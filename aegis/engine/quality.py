@@ -103,36 +103,47 @@ def _grouped(pairs: Iterable[tuple[_Key, Window]]) -> dict[_Key, list[Window]]:
     return groups
 
 
+def _needs_budget(slo: SLO, windows: Iterable[Window]) -> bool:
+    """Whether the budget policy reads one of ``windows`` (it reads the compliance window)."""
+    return slo.budget_policy is not None and slo.window in set(windows)
+
+
 def _missing_reasons(slo: SLO, reads: Mapping[Window, WindowRead]) -> list[str]:
-    """Rule windows without counts: each makes every rule that needs it unevaluable."""
-    windows = slo.rule_windows
+    """Gating windows without counts: every rule (or budget policy) needing one cannot be evaluated."""
+    windows = slo.gating_windows
     found: list[str] = []
     absent = [w for w in windows if reads[w].status is WindowStatus.ABSENT]
     if absent:
-        found.append(say.window_absent(absent, _rule_names(slo, absent)))
+        found.append(say.window_absent(absent, _rule_names(slo, absent), budget=_needs_budget(slo, absent)))
     failed = _grouped(
         (read.sample.error, w)
         for w in windows
         if (read := reads[w]).status is WindowStatus.FAILED and read.sample and read.sample.error is not None
     )
     for error, group in failed.items():
-        found.append(say.window_failed(group, _rule_names(slo, group), error))
+        found.append(
+            say.window_failed(group, _rule_names(slo, group), error, budget=_needs_budget(slo, group))
+        )
     empty = [w for w in windows if reads[w].status is WindowStatus.EMPTY]
     if empty:
-        found.append(say.window_empty(empty, _rule_names(slo, empty)))
+        found.append(say.window_empty(empty, _rule_names(slo, empty), budget=_needs_budget(slo, empty)))
     for w in windows:
         sample = reads[w].sample
         invalid = reads[w].status is WindowStatus.INVALID
         if invalid and sample and sample.good is not None and sample.total is not None:
-            found.append(say.window_invalid(w, _rule_names(slo, [w]), sample.good, sample.total))
+            found.append(
+                say.window_invalid(
+                    w, _rule_names(slo, [w]), sample.good, sample.total, budget=_needs_budget(slo, [w])
+                )
+            )
     return found
 
 
 def _data_times(slo: SLO, reads: Mapping[Window, WindowRead]) -> dict[datetime, list[Window]]:
-    """Rule windows by the time of their newest data, for windows that say."""
+    """Gating windows by the time of their newest data, for windows that say."""
     return _grouped(
         (as_utc(read.sample.data_timestamp), w)
-        for w in slo.rule_windows
+        for w in slo.gating_windows
         if (read := reads[w]).sample is not None and read.sample.data_timestamp is not None
     )
 
@@ -158,14 +169,16 @@ def _too_few_reasons(slo: SLO, reads: Mapping[Window, WindowRead]) -> list[str]:
     """Only windows that have counts: a window without data is already reported as missing."""
     by_points = _grouped(
         (read.sample.data_points, w)
-        for w in slo.rule_windows
+        for w in slo.gating_windows
         if (read := reads[w]).status in (WindowStatus.COUNTED, WindowStatus.NO_TRAFFIC)
         and read.sample is not None
         and read.sample.data_points is not None
         and read.sample.data_points < slo.min_data_points
     )
     return [
-        say.too_few_data_points(group, _rule_names(slo, group), points, slo.min_data_points)
+        say.too_few_data_points(
+            group, _rule_names(slo, group), points, slo.min_data_points, budget=_needs_budget(slo, group)
+        )
         for points, group in by_points.items()
     ]
 
@@ -185,11 +198,19 @@ def _gap_reasons(slo: SLO, reads: Mapping[Window, WindowRead]) -> list[str]:
 def assess(
     slo: SLO, measurement: Measurement, reads: Mapping[Window, WindowRead], now: datetime
 ) -> DataQuality:
-    """Flags and reasons for the rule windows (and clamping in any window read)."""
+    """Flags and reasons for the gating windows (and clamping in any window read).
+
+    The compliance window is a gating window only under a budget policy: then the budget
+    it gives is trusted no more than its data, like any rule's burn rates.
+    """
     backend = [say.backend_failed(measurement.error)] if measurement.error is not None else []
     missing = _missing_reasons(slo, reads)
-    no_traffic = [w for w in slo.rule_windows if reads[w].status is WindowStatus.NO_TRAFFIC]
-    quiet = [say.no_traffic(no_traffic, _rule_names(slo, no_traffic))] if no_traffic else []
+    no_traffic = [w for w in slo.gating_windows if reads[w].status is WindowStatus.NO_TRAFFIC]
+    quiet = (
+        [say.no_traffic(no_traffic, _rule_names(slo, no_traffic), budget=_needs_budget(slo, no_traffic))]
+        if no_traffic
+        else []
+    )
     stale = _stale_reasons(slo, reads, now)
     too_few = _too_few_reasons(slo, reads)
     gaps = _gap_reasons(slo, reads)

@@ -17,6 +17,7 @@ from aegis.engine.model import RuleOutcome
 from aegis.spec.durations import Window
 
 ALL_PASSED = "all burn rate checks passed"
+BUDGET_POLICY = "the error-budget policy"
 
 _MAX_DECIMALS = 6
 # Below this a burn rate prints as "<0.0001x" rather than as a long row of zeros.
@@ -89,9 +90,11 @@ def _windows(windows: Sequence[Window]) -> str:
     return f"{join_words([w.text for w in windows])} {noun}"
 
 
-def _rules(rules: Sequence[str]) -> str:
+def _rules(rules: Sequence[str], budget: bool = False) -> str:
+    """``rule a``, ``rules a and b``, ``rule a and the error-budget policy``, ``the error-budget policy``."""
     noun = "rule" if len(rules) == 1 else "rules"
-    return f"{noun} {join_words(rules)}"
+    named = [f"{noun} {join_words(rules)}"] if rules else []
+    return " and ".join([*named, BUDGET_POLICY] if budget else named)
 
 
 def rule_fired(rule: RuleOutcome) -> str:
@@ -108,34 +111,41 @@ def backend_failed(error: str) -> str:
     return f'the metrics backend failed for this SLO: "{error}"'
 
 
-def window_absent(windows: Sequence[Window], rules: Sequence[str]) -> str:
+def window_absent(windows: Sequence[Window], rules: Sequence[str], *, budget: bool = False) -> str:
     return (
         f"the measurement has no sample for the {_windows(windows)}, "
-        f"so {_rules(rules)} could not be evaluated"
+        f"so {_rules(rules, budget)} could not be evaluated"
     )
 
 
-def window_failed(windows: Sequence[Window], rules: Sequence[str], error: str) -> str:
-    return f'reading the {_windows(windows)} failed: "{error}", so {_rules(rules)} could not be evaluated'
+def window_failed(
+    windows: Sequence[Window], rules: Sequence[str], error: str, *, budget: bool = False
+) -> str:
+    return (
+        f'reading the {_windows(windows)} failed: "{error}", '
+        f"so {_rules(rules, budget)} could not be evaluated"
+    )
 
 
-def window_empty(windows: Sequence[Window], rules: Sequence[str]) -> str:
+def window_empty(windows: Sequence[Window], rules: Sequence[str], *, budget: bool = False) -> str:
     return (
         f"the metrics backend returned no data for the {_windows(windows)}, "
-        f"so {_rules(rules)} could not be evaluated"
+        f"so {_rules(rules, budget)} could not be evaluated"
     )
 
 
-def window_invalid(window: Window, rules: Sequence[str], good: float, total: float) -> str:
+def window_invalid(
+    window: Window, rules: Sequence[str], good: float, total: float, *, budget: bool = False
+) -> str:
     return (
         f"the {window.text} window reported unusable counts "
         f"(good {format_count(good)}, total {format_count(total)}), treated as missing data, "
-        f"so {_rules(rules)} could not be evaluated"
+        f"so {_rules(rules, budget)} could not be evaluated"
     )
 
 
-def no_traffic(windows: Sequence[Window], rules: Sequence[str]) -> str:
-    return f"no requests in the {_windows(windows)}, so {_rules(rules)} could not be evaluated"
+def no_traffic(windows: Sequence[Window], rules: Sequence[str], *, budget: bool = False) -> str:
+    return f"no requests in the {_windows(windows)}, so {_rules(rules, budget)} could not be evaluated"
 
 
 def stale(windows: Sequence[Window], newest: datetime, age: timedelta, limit: Window) -> str:
@@ -156,10 +166,12 @@ def from_the_future(
     )
 
 
-def too_few_data_points(windows: Sequence[Window], rules: Sequence[str], points: int, minimum: int) -> str:
+def too_few_data_points(
+    windows: Sequence[Window], rules: Sequence[str], points: int, minimum: int, *, budget: bool = False
+) -> str:
     noun = "data point" if points == 1 else "data points"
     return (
-        f"only {points} {noun} in the {_windows(windows)} (needed by {_rules(rules)}), "
+        f"only {points} {noun} in the {_windows(windows)} (needed by {_rules(rules, budget)}), "
         f"fewer than minDataPoints {minimum}"
     )
 
@@ -175,4 +187,24 @@ def clamped(window: Window, good: float, total: float) -> str:
     return (
         f"the {window.text} window reported more good events ({format_count(good)}) "
         f"than total ({format_count(total)}); good was clamped to total"
+    )
+
+
+def format_fraction(value: float) -> str:
+    """A share of the budget as a percentage with one decimal: 0.082 -> ``8.2%``."""
+    return f"{value * 100:.1f}%"
+
+
+def budget_policy_fired(action_name: str, left: float, window: Window, field: str, threshold: float) -> str:
+    return (
+        f"error-budget policy ({action_name}): {format_fraction(left)} of the {window.text} error budget "
+        f"left, below {field} {format_fraction(threshold)}"
+    )
+
+
+def dry_run(policy_decision: str, source: str) -> str:
+    """The first reason of a dry-run evaluation that would not have ALLOWed: what the gate does instead."""
+    return (
+        f"dry run ({source}): the gate answers ALLOW; outside a dry run it would answer "
+        f"{policy_decision} for the reasons that follow"
     )

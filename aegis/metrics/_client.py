@@ -1,6 +1,7 @@
 """The HTTP side of the Prometheus adapter: one pooled client, bounded, retried, shared.
 
-Every request is an instant query (``POST /api/v1/query``) at a given time.
+Every request is an instant query (``POST /api/v1/query``) at a given time, or, for a replay of
+history, a range query (``POST /api/v1/query_range``).
 This module owns what it costs to ask: a semaphore caps requests in flight,
 each attempt has a timeout, retryable failures are retried with back-off
 within the caller's deadline, identical (query, time) requests are asked once,
@@ -30,6 +31,9 @@ from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.metrics.recorder import AdapterRecorder
 
 _QUERY_PATH = "/api/v1/query"
+_RANGE_PATH = "/api/v1/query_range"
+# (path, form fields but the timeout, which each attempt sets from what is left of the deadline)
+_Request = tuple[str, dict[str, str]]
 
 
 @dataclass
@@ -80,8 +84,9 @@ class PrometheusClient:
 
     async def query(self, expr: str, at: float, deadline: float) -> QueryOutcome:
         """``expr`` evaluated at unix time ``at``; tries until ``deadline`` (monotonic) at most."""
+        request = (_QUERY_PATH, {"query": expr, "time": f"{at:.3f}"})
         outcome, how = await self._shared.get(
-            (expr, at), lambda: self._with_retries(expr, at, deadline), lambda r: isinstance(r, QueryData)
+            (expr, at), lambda: self._with_retries(request, deadline), lambda r: isinstance(r, QueryData)
         )
         if how == "shared":
             self.stats.shared_total += 1
@@ -89,15 +94,25 @@ class PrometheusClient:
             self.stats.cached_total += 1
         return outcome
 
+    async def query_range(
+        self, expr: str, start: float, end: float, step: float, deadline: float
+    ) -> QueryOutcome:
+        """``expr`` at ``start``, ``start + step``, ... up to ``end`` (unix seconds): a matrix.
+
+        Not shared or cached: only replays ask, each for its own span.
+        """
+        form = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        return await self._with_retries((_RANGE_PATH, form), deadline)
+
     async def aclose(self) -> None:
         self._shared.cancel_all()
         await self._http.aclose()
 
-    async def _with_retries(self, expr: str, at: float, deadline: float) -> QueryOutcome:
+    async def _with_retries(self, request: _Request, deadline: float) -> QueryOutcome:
         attempts = 0
         while True:
             attempts += 1
-            outcome = await self._attempt(expr, at, deadline)
+            outcome = await self._attempt(request, deadline)
             if isinstance(outcome, QueryData) or not outcome.retryable:
                 break
             if attempts >= self._config.max_attempts:
@@ -119,7 +134,7 @@ class PrometheusClient:
         tries = f" ({attempts} attempt{'s' if attempts != 1 else ''})"
         return QueryFailure(outcome.outcome, f"{self._where} {outcome.detail}{tries}", outcome.retryable)
 
-    async def _attempt(self, expr: str, at: float, deadline: float) -> QueryOutcome:
+    async def _attempt(self, request: _Request, deadline: float) -> QueryOutcome:
         remaining = deadline - self._clock()
         if remaining <= 0:
             return self._budget_spent()
@@ -130,7 +145,7 @@ class PrometheusClient:
         except TimeoutError:
             return self._budget_spent()
         try:
-            outcome = await self._send(expr, at, timeout)
+            outcome = await self._send(request, timeout)
         finally:
             self._slots.release()
         label = outcome.outcome if isinstance(outcome, QueryFailure) else "success"
@@ -140,14 +155,15 @@ class PrometheusClient:
             self._recorder.backend_request(label)
         return outcome
 
-    async def _send(self, expr: str, at: float, seconds: float) -> QueryOutcome:
+    async def _send(self, request: _Request, seconds: float) -> QueryOutcome:
+        path, fields = request
         # Milliseconds: the one duration spelling Prometheus and VictoriaMetrics both parse.
-        form = {"query": expr, "time": f"{at:.3f}", "timeout": f"{max(1, int(seconds * 1000))}ms"}
+        form = {**fields, "timeout": f"{max(1, int(seconds * 1000))}ms"}
         self.stats.in_flight += 1
         self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
         try:
             async with asyncio.timeout(seconds):
-                response = await self._http.post(_QUERY_PATH, data=form, timeout=seconds)
+                response = await self._http.post(path, data=form, timeout=seconds)
         except (TimeoutError, httpx.TimeoutException):
             return QueryFailure("timeout", f"did not answer within {seconds:.3g}s", True)
         except CredentialsError as err:

@@ -62,6 +62,9 @@ class Plan:
     timeline_range: int
     # Windows that get data points and gaps (no longer than the timeline).
     evidence_windows: tuple[Window, ...]
+    # The subquery's step and inner expression (the newest raw sample time), for range queries.
+    timeline_step: int = 0
+    newest: str | None = None
 
 
 def build_plan(
@@ -102,7 +105,7 @@ def build_plan(
     parts.append(Part("newest", "newest", None, newest, newest))
     step = max(min_step, math.ceil(timeline_range / max_points))
     timeline = f"({newest})[{Window(timeline_range).text}:{Window(step).text}]"
-    return Plan(tuple(parts), timeline, timeline_range, evidence_windows)
+    return Plan(tuple(parts), timeline, timeline_range, evidence_windows, step, newest)
 
 
 def combine(parts: Sequence[Part]) -> str:

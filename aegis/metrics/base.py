@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from aegis.spec.durations import Window
 from aegis.spec.model import SLO
@@ -71,4 +71,35 @@ class MetricsAdapter(Protocol):
 
     async def aclose(self) -> None:
         """Release connections and other resources."""
+        ...
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """Evenly spaced instants: ``start``, ``start + step``, ... (``count`` of them)."""
+
+    start: datetime
+    step_seconds: int
+    count: int
+
+    def times(self) -> list[datetime]:
+        return [self.start + timedelta(seconds=k * self.step_seconds) for k in range(self.count)]
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(seconds=(self.count - 1) * self.step_seconds)
+
+
+@runtime_checkable
+class RangeMetricsAdapter(Protocol):
+    """An adapter that reads many instants at once (a replay of history): optional.
+
+    The answer must equal ``measure()`` at each instant, failures included (as data, never
+    raised); an adapter without this capability is asked one instant at a time.
+    """
+
+    async def measure_range(
+        self, slo: SLO, windows: Sequence[Window], steps: StepTimes, deadline: float
+    ) -> list[Measurement]:
+        """One Measurement per instant of ``steps``; ``deadline`` is a ``time.monotonic()`` time."""
         ...

@@ -19,15 +19,15 @@ import math
 import random
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from aegis.metrics._assembly import Read, assemble, split_parts
 from aegis.metrics._client import PrometheusClient, RequestStats
-from aegis.metrics._evidence import longest_gap, sample_times
-from aegis.metrics._plan import PART_LABEL, Part, Plan, build_plan, combine
+from aegis.metrics._plan import Part, Plan, build_plan, combine
 from aegis.metrics._promql import TemplateError
-from aegis.metrics._response import QueryData, UnusableResult, single_value, sum_values
-from aegis.metrics.base import Measurement, WindowSample
+from aegis.metrics._range import read_range
+from aegis.metrics._response import QueryData, UnusableResult, single_value
+from aegis.metrics.base import Measurement, StepTimes
 from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.metrics.recorder import AdapterRecorder, NoopAdapterRecorder
 from aegis.spec.durations import Window
@@ -38,16 +38,6 @@ __all__ = ["PrometheusAdapter", "PrometheusConfig"]
 _FIXTURE_PREFIX = "fixture:"
 # A combined query refused as malformed is not sent again for this long; its parts go alone.
 _REJECTED_MEMORY = 600.0
-
-
-@dataclass(frozen=True)
-class _Read:
-    """One part's answer: a value (None = no data) or why there is none."""
-
-    value: float | None = None
-    error: str | None = None
-    # The failure's counter label (QueryFailure.outcome, or invalid_result).
-    kind: str | None = None
 
 
 class PrometheusAdapter:
@@ -96,19 +86,54 @@ class PrometheusAdapter:
             error = f"the Prometheus adapter failed: {type(err).__name__}: {err}"
             return Measurement(at=at, error=error, error_kind="exception")
 
+    async def measure_range(
+        self, slo: SLO, windows: Sequence[Window], steps: StepTimes, deadline: float
+    ) -> list[Measurement]:
+        """Every instant of a replay at once, from range queries (``_range``); never raises."""
+        try:
+            return await self._measure_range(slo, tuple(windows), steps, deadline)
+        except Exception as err:
+            self._logger.exception("the Prometheus adapter failed on a replay of SLO %s", slo.id)
+            error = f"the Prometheus adapter failed: {type(err).__name__}: {err}"
+            return [Measurement(at=when, error=error) for when in steps.times()]
+
+    async def _measure_range(
+        self, slo: SLO, windows: tuple[Window, ...], steps: StepTimes, deadline: float
+    ) -> list[Measurement]:
+        problem = _unsupported(slo)
+        plan: Plan | None = None
+        try:
+            plan = self._plan(slo, windows) if problem is None else None
+        except TemplateError as err:
+            problem = f"SLO {slo.id}: {err}"
+        if plan is None:
+            return [Measurement(at=when, error=problem) for when in steps.times()]
+        return await read_range(
+            self._client,
+            plan,
+            windows,
+            steps,
+            deadline,
+            combine_queries=self.config.combine_queries,
+            logger=self._logger,
+        )
+
+    def _plan(self, slo: SLO, windows: tuple[Window, ...]) -> Plan:
+        return build_plan(
+            slo,
+            windows,
+            max_range=self.config.timeline_max_range,
+            max_points=self.config.timeline_max_points,
+            min_step=self.config.timeline_min_step,
+        )
+
     async def _measure(self, slo: SLO, windows: tuple[Window, ...], at: datetime) -> Measurement:
         when = aligned(at, self.config.time_alignment)
         problem = _unsupported(slo)
         if problem is not None:
             return Measurement(at=when, error=problem, error_kind="unsupported_query")
         try:
-            plan = build_plan(
-                slo,
-                windows,
-                max_range=self.config.timeline_max_range,
-                max_points=self.config.timeline_max_points,
-                min_step=self.config.timeline_min_step,
-            )
+            plan = self._plan(slo, windows)
         except TemplateError as err:
             return Measurement(at=when, error=f"SLO {slo.id}: {err}", error_kind="template")
         moment = when.timestamp()
@@ -116,20 +141,20 @@ class PrometheusAdapter:
         reads, timeline = await asyncio.gather(
             self._read_parts(plan.parts, moment, deadline), self._read_timeline(slo, plan, moment, deadline)
         )
-        measurement = _assemble(windows, plan, reads, timeline, when)
+        measurement = assemble(windows, plan, reads, timeline, when)
         for error in {s.error for s in measurement.windows.values() if s.error}:
             self._logger.warning("SLO %s: %s", slo.id, error)
         return measurement
 
-    async def _read_parts(self, parts: Sequence[Part], at: float, deadline: float) -> dict[str, _Read]:
+    async def _read_parts(self, parts: Sequence[Part], at: float, deadline: float) -> dict[str, Read]:
         combinable = [p for p in parts if p.as_sample is not None]
         alone = [p for p in parts if p.as_sample is None]
-        reads: dict[str, _Read] = {}
+        reads: dict[str, Read] = {}
         query = combine(combinable) if self.config.combine_queries and len(combinable) > 1 else None
         if query is not None and not self._known_rejected(query):
             outcome = await self._client.query(query, at, deadline)
             if isinstance(outcome, QueryData):
-                reads.update(_split(outcome, combinable))
+                reads.update(split_parts(outcome, combinable))
             elif outcome.rejected:
                 # Ask each part alone: that finds which query (and window) is at fault. Only a
                 # syntax error (400) is sure to repeat; 422 (e.g. too many samples) may not.
@@ -138,24 +163,24 @@ class PrometheusAdapter:
                 self._logger.info("combined query refused (%s); asking its parts one by one", outcome.detail)
                 alone = list(parts)
             else:
-                reads.update({p.key: _Read(error=outcome.detail, kind=outcome.outcome) for p in combinable})
+                reads.update({p.key: Read(error=outcome.detail, kind=outcome.outcome) for p in combinable})
         else:
             alone = list(parts)
         answers = await asyncio.gather(*(self._read_alone(p, at, deadline) for p in alone))
         reads.update({p.key: answer for p, answer in zip(alone, answers, strict=True)})
         return reads
 
-    async def _read_alone(self, part: Part, at: float, deadline: float) -> _Read:
+    async def _read_alone(self, part: Part, at: float, deadline: float) -> Read:
         outcome = await self._client.query(part.query, at, deadline)
         if not isinstance(outcome, QueryData):
             if outcome.rejected:
                 what = part.field if part.window is None else f"{part.field} for window {part.window}"
-                return _Read(error=f"Prometheus rejected the {what}: {outcome.detail}", kind=outcome.outcome)
-            return _Read(error=outcome.detail, kind=outcome.outcome)
+                return Read(error=f"Prometheus rejected the {what}: {outcome.detail}", kind=outcome.outcome)
+            return Read(error=outcome.detail, kind=outcome.outcome)
         try:
-            return _Read(single_value(outcome))
+            return Read(single_value(outcome))
         except UnusableResult as err:
-            return _Read(error=f"{part.field} for window {part.window}: {err}", kind="invalid_result")
+            return Read(error=f"{part.field} for window {part.window}: {err}", kind="invalid_result")
 
     async def _read_timeline(
         self, slo: SLO, plan: Plan, at: float, deadline: float
@@ -195,58 +220,3 @@ def _unsupported(slo: SLO) -> str | None:
                 "cannot read; write a PromQL query or use the synthetic adapter"
             )
     return None
-
-
-def _split(data: QueryData, parts: Sequence[Part]) -> dict[str, _Read]:
-    """The combined answer, back into parts; a part with no sample had no data."""
-    by_key: dict[str, list[float]] = {}
-    for sample in data.samples:
-        by_key.setdefault(sample.labels.get(PART_LABEL, ""), []).append(sample.value)
-    reads: dict[str, _Read] = {}
-    for part in parts:
-        try:
-            reads[part.key] = _Read(sum_values(by_key[part.key]) if part.key in by_key else None)
-        except UnusableResult as err:
-            error = f"{part.field} for window {part.window}: {err}"
-            reads[part.key] = _Read(error=error, kind="invalid_result")
-    return reads
-
-
-def _assemble(
-    windows: Sequence[Window],
-    plan: Plan,
-    reads: Mapping[str, _Read],
-    timeline: tuple[float, ...] | None,
-    when: datetime,
-) -> Measurement:
-    moment = when.timestamp()
-    newest = reads.get("newest")
-    newest_known = newest is not None and newest.error is None
-    times = sample_times(timeline or (), newest.value if newest_known and newest else None)
-    data_timestamp = datetime.fromtimestamp(max(times), UTC) if times else None
-    samples: dict[Window, WindowSample] = {}
-    for window in windows:
-        good, total = reads[f"good:{window}"], reads[f"total:{window}"]
-        error = good.error or total.error
-        kind = good.kind if good.error else total.kind
-        samples[window] = WindowSample(
-            good=None if error else good.value,
-            total=None if error else total.value,
-            data_timestamp=data_timestamp,
-            data_points=_points(reads.get(f"points:{window}")),
-            longest_gap=(
-                timedelta(seconds=longest_gap(times, window.seconds, moment))
-                if timeline is not None and window in plan.evidence_windows
-                else None
-            ),
-            error=error,
-            error_kind=kind if error else None,
-        )
-    return Measurement(at=when, windows=samples)
-
-
-def _points(read: _Read | None) -> int | None:
-    """Samples of the best-covered series; none at all (an empty answer) is 0."""
-    if read is None or read.error is not None:
-        return None
-    return int(read.value) if read.value is not None else 0

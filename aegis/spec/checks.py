@@ -41,6 +41,7 @@ def slo_issues(slo: SLO, fields: FieldMap) -> list[FieldIssue]:
         *_count_limits(slo),
         *_rule_issues(slo, fields),
         *_template_issues(slo, fields),
+        *_budget_issues(slo, fields),
     ]
     return [FieldIssue(fields.file_path(path), message) for path, message in found]
 
@@ -55,6 +56,11 @@ def _non_finite(slo: SLO) -> _Found:
         (("sli", "threshold_ms"), slo.sli.threshold_ms),
     ]
     numbers += [(("burn_rate_rules", i, "threshold"), r.threshold) for i, r in enumerate(slo.burn_rate_rules)]
+    if slo.budget_policy is not None:
+        numbers += [
+            (("budget_policy", "block_below"), slo.budget_policy.block_below),
+            (("budget_policy", "warn_below"), slo.budget_policy.warn_below),
+        ]
     for path, value in numbers:
         if value is not None and not math.isfinite(value):
             yield path, f"expected a finite number, found {describe_value(value)}"
@@ -101,6 +107,24 @@ def _rule_issues(slo: SLO, fields: FieldMap) -> _Found:
                     f"expected a window no longer than the compliance window {fields.dotted(('window',))} "
                     f"({compliance.as_written}), found {window.as_written}",
                 )
+
+
+def _budget_issues(slo: SLO, fields: FieldMap) -> _Found:
+    """WARN must come before BLOCK as the budget runs down, or the WARN level could never show."""
+    policy = slo.budget_policy
+    if policy is None:
+        return
+    if policy.block_below is None and policy.warn_below is None:
+        yield ("budget_policy",), "expected blockBelow and/or warnBelow"
+        return
+    block, warn = policy.block_below, policy.warn_below
+    if block is not None and warn is not None and math.isfinite(block + warn) and not warn > block:
+        path: ModelPath = ("budget_policy", "warn_below")
+        yield (
+            path,
+            f"expected {fields.name(path)} above {fields.name(('budget_policy', 'block_below'))} "
+            f"({block:g}), found {warn:g}",
+        )
 
 
 def _template_issues(slo: SLO, fields: FieldMap) -> _Found:

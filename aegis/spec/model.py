@@ -62,6 +62,19 @@ class BurnRateRule:
 
 
 @dataclass(frozen=True)
+class BudgetPolicy:
+    """Gate on the error budget itself (the SRE Workbook's error-budget policy).
+
+    Fractions of the compliance window's budget left: ``block_below=0.1`` BLOCKs once less
+    than 10% is left, ``warn_below=0.25`` WARNs below 25%. At least one is set; when both
+    are, ``warn_below`` is the larger.
+    """
+
+    block_below: float | None = None
+    warn_below: float | None = None
+
+
+@dataclass(frozen=True)
 class SLO:
     """One SLO as every format builds it: what the scheduler, engine and store read."""
 
@@ -83,6 +96,10 @@ class SLO:
     api_version: str = "aegis.slo/v1"
     # Who answers for the SLO, e.g. a team; "" when the file does not say.
     owner: str = ""
+    # None: the decision rests on burn rates (and data quality) alone.
+    budget_policy: BudgetPolicy | None = None
+    # Evaluated and recorded as usual, but gate answers are ALLOW, flagged (aegis.engine.dry_run).
+    dry_run: bool = False
 
     @property
     def error_budget(self) -> float:
@@ -94,6 +111,14 @@ class SLO:
         """Every window a rule needs, shortest first, without repeats."""
         seen = {w for r in self.burn_rate_rules for w in (r.short_window, r.long_window)}
         return tuple(sorted(seen))
+
+    @property
+    def gating_windows(self) -> tuple[Window, ...]:
+        """Windows whose data the decision rests on: the rule windows, plus the compliance
+        window when a budget policy reads it. Their data quality is what the gate vouches for."""
+        if self.budget_policy is None:
+            return self.rule_windows
+        return tuple(sorted({*self.rule_windows, self.window}))
 
     @property
     def windows(self) -> tuple[Window, ...]:

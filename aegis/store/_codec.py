@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from aegis.engine.model import Evaluation, RuleOutcome, SLIResult, WindowBurn
+from aegis.engine.model import BudgetOutcome, Evaluation, RuleOutcome, SLIResult, WindowBurn
 from aegis.spec.durations import Window
 from aegis.spec.model import Decision
 
@@ -58,6 +58,11 @@ def evaluation_to_row(evaluation: Evaluation) -> Row:
         ],
         "rules": [_rule_to_json(rule) for rule in evaluation.rules],
         "data_timestamp": evaluation.data_timestamp,
+        "dry_run": evaluation.dry_run,
+        "would_be_decision": None
+        if evaluation.would_be_decision is None
+        else evaluation.would_be_decision.name,
+        "budget_policy": None if evaluation.budget is None else _budget_to_json(evaluation.budget),
     }
 
 
@@ -87,6 +92,9 @@ def row_to_evaluation(row: Mapping[Any, Any]) -> Evaluation:
         has_too_few_data_points=bool(row["has_too_few_data_points"]),
         has_clamped_data=bool(row["has_clamped_data"]),
         data_timestamp=row["data_timestamp"],
+        budget=_budget_from_json(row["budget_policy"]),
+        dry_run=bool(row["dry_run"]),
+        would_be_decision=None if row["would_be_decision"] is None else Decision[row["would_be_decision"]],
     )
 
 
@@ -129,6 +137,34 @@ def _rule_from_json(item: Mapping[str, Any]) -> RuleOutcome:
         action=Decision[item["action"]],
         fired=item["fired"],
         evaluated=item["evaluated"],
+    )
+
+
+def _optional_to_json(value: float | None) -> float | str | None:
+    return None if value is None else _float_to_json(value)
+
+
+def _optional_from_json(value: float | str | None) -> float | None:
+    return None if value is None else _float_from_json(value)
+
+
+def _budget_to_json(budget: BudgetOutcome) -> dict[str, Any]:
+    return {
+        "block_below": _optional_to_json(budget.block_below),
+        "warn_below": _optional_to_json(budget.warn_below),
+        "budget_remaining": _optional_to_json(budget.budget_remaining),
+        "action": None if budget.action is None else budget.action.name,
+    }
+
+
+def _budget_from_json(item: Mapping[str, Any] | None) -> BudgetOutcome | None:
+    if item is None:
+        return None
+    return BudgetOutcome(
+        block_below=_optional_from_json(item["block_below"]),
+        warn_below=_optional_from_json(item["warn_below"]),
+        budget_remaining=_optional_from_json(item["budget_remaining"]),
+        action=None if item["action"] is None else Decision[item["action"]],
     )
 
 

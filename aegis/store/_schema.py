@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -88,6 +89,11 @@ evaluations = Table(
     Column("burn_rates", JSON, nullable=False),
     Column("rules", JSON, nullable=False),
     Column("data_timestamp", UTCDateTime(), nullable=True),
+    # Revision 0003: dry run and the error-budget policy. Rows written before have neither.
+    Column("dry_run", Boolean, nullable=False, server_default=sa_false()),
+    Column("would_be_decision", String(5), nullable=True),
+    # {"block_below", "warn_below", "budget_remaining", "action"}; NULL without a budget policy.
+    Column("budget_policy", JSON(none_as_null=True), nullable=True),
     CheckConstraint(
         "decision IN ({})".format(", ".join(f"'{d.name}'" for d in Decision)),
         name="ck_audit_evaluations_decision",

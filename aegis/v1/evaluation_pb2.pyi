@@ -63,8 +63,20 @@ class RuleResult(_message.Message):
     evaluated: bool
     def __init__(self, name: _Optional[str] = ..., short_window: _Optional[str] = ..., long_window: _Optional[str] = ..., short_burn_rate: _Optional[float] = ..., long_burn_rate: _Optional[float] = ..., threshold: _Optional[float] = ..., action: _Optional[_Union[Decision, str]] = ..., fired: _Optional[bool] = ..., evaluated: _Optional[bool] = ...) -> None: ...
 
+class BudgetPolicyResult(_message.Message):
+    __slots__ = ("block_below", "warn_below", "budget_remaining", "action")
+    BLOCK_BELOW_FIELD_NUMBER: _ClassVar[int]
+    WARN_BELOW_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    block_below: float
+    warn_below: float
+    budget_remaining: float
+    action: Decision
+    def __init__(self, block_below: _Optional[float] = ..., warn_below: _Optional[float] = ..., budget_remaining: _Optional[float] = ..., action: _Optional[_Union[Decision, str]] = ...) -> None: ...
+
 class Evaluation(_message.Message):
-    __slots__ = ("evaluation_id", "slo_id", "service", "environment", "decision", "timestamp", "ttl", "sli", "reasons", "burn_rates", "is_stale", "has_no_traffic", "has_missing_data", "has_too_few_data_points", "has_clamped_data", "rules", "data_timestamp", "id")
+    __slots__ = ("evaluation_id", "slo_id", "service", "environment", "decision", "timestamp", "ttl", "sli", "reasons", "burn_rates", "is_stale", "has_no_traffic", "has_missing_data", "has_too_few_data_points", "has_clamped_data", "rules", "data_timestamp", "id", "budget_policy", "dry_run", "would_be_decision")
     class BurnRatesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +102,9 @@ class Evaluation(_message.Message):
     RULES_FIELD_NUMBER: _ClassVar[int]
     DATA_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_POLICY_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    WOULD_BE_DECISION_FIELD_NUMBER: _ClassVar[int]
     evaluation_id: str
     slo_id: str
     service: str
@@ -108,4 +123,7 @@ class Evaluation(_message.Message):
     rules: _containers.RepeatedCompositeFieldContainer[RuleResult]
     data_timestamp: _timestamp_pb2.Timestamp
     id: str
-    def __init__(self, evaluation_id: _Optional[str] = ..., slo_id: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ttl: _Optional[int] = ..., sli: _Optional[_Union[SLISummary, _Mapping]] = ..., reasons: _Optional[_Iterable[str]] = ..., burn_rates: _Optional[_Mapping[str, WindowBurnRate]] = ..., is_stale: _Optional[bool] = ..., has_no_traffic: _Optional[bool] = ..., has_missing_data: _Optional[bool] = ..., has_too_few_data_points: _Optional[bool] = ..., has_clamped_data: _Optional[bool] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., data_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+    budget_policy: BudgetPolicyResult
+    dry_run: bool
+    would_be_decision: Decision
+    def __init__(self, evaluation_id: _Optional[str] = ..., slo_id: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ttl: _Optional[int] = ..., sli: _Optional[_Union[SLISummary, _Mapping]] = ..., reasons: _Optional[_Iterable[str]] = ..., burn_rates: _Optional[_Mapping[str, WindowBurnRate]] = ..., is_stale: _Optional[bool] = ..., has_no_traffic: _Optional[bool] = ..., has_missing_data: _Optional[bool] = ..., has_too_few_data_points: _Optional[bool] = ..., has_clamped_data: _Optional[bool] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., data_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., id: _Optional[str] = ..., budget_policy: _Optional[_Union[BudgetPolicyResult, _Mapping]] = ..., dry_run: _Optional[bool] = ..., would_be_decision: _Optional[_Union[Decision, str]] = ...) -> None: ...

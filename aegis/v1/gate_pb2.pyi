@@ -13,12 +13,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DecideRequest(_message.Message):
-    __slots__ = ("slo_id", "force_fresh")
+    __slots__ = ("slo_id", "force_fresh", "dry_run")
     SLO_ID_FIELD_NUMBER: _ClassVar[int]
     FORCE_FRESH_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     slo_id: str
     force_fresh: bool
-    def __init__(self, slo_id: _Optional[str] = ..., force_fresh: _Optional[bool] = ...) -> None: ...
+    dry_run: bool
+    def __init__(self, slo_id: _Optional[str] = ..., force_fresh: _Optional[bool] = ..., dry_run: _Optional[bool] = ...) -> None: ...
 
 class DecideResponse(_message.Message):
     __slots__ = ("evaluation",)

@@ -18,7 +18,12 @@ from aegis.api.reflection import REFLECTION_SERVICES, V1_SERVICE, V1ALPHA_SERVIC
 from aegis.v1 import gate_pb2
 from tests.conftest import LiveServer, require_binary
 
-OUR_SERVICES = {"aegis.v1.GateService", "aegis.v1.SLOService", "aegis.v1.AuditService"}
+OUR_SERVICES = {
+    "aegis.v1.GateService",
+    "aegis.v1.SLOService",
+    "aegis.v1.AuditService",
+    "aegis.v1.ReplayService",
+}
 HTTP_RULE_NUMBER = 72295728  # google.api.http on google.protobuf.MethodOptions
 
 Request = reflection_pb2.ServerReflectionRequest

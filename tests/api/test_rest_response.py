@@ -40,6 +40,9 @@ EVALUATION_KEYS = [
     "rules",
     "dataTimestamp",
     "id",
+    "budgetPolicy",
+    "dryRun",
+    "wouldBeDecision",
 ]
 SLI_KEYS = ["value", "errorRate", "budgetRemaining", "window"]
 BURN_RATE_KEYS = ["burnRate", "threshold"]
@@ -65,6 +68,9 @@ def late_fields_evaluation() -> evaluation_pb2.Evaluation:
         sli=evaluation_pb2.SLISummary(window="30d"),
         rules=[evaluation_pb2.RuleResult(fired=True, evaluated=True)],
         id="ev-1",
+        budget_policy=evaluation_pb2.BudgetPolicyResult(action=evaluation_pb2.WARN),
+        dry_run=True,
+        would_be_decision=evaluation_pb2.WARN,
     )
     evaluation.timestamp.FromJsonString("2024-05-01T12:00:00Z")
     evaluation.data_timestamp.FromJsonString("2024-05-01T11:59:30Z")

@@ -22,6 +22,9 @@ SCENARIOS = [
     ("api-warn-only", "WARN", {}),
     ("billing-stale", "WARN", {"isStale": True}),
     ("batch-zero-traffic", "WARN", {"hasNoTraffic": True}),
+    ("payments-budget-policy", "WARN", {}),
+    # Answers ALLOW in dry run; the policy's own decision is beside it.
+    ("recommendations-dry-run", "ALLOW", {"dryRun": True, "wouldBeDecision": "BLOCK"}),
 ]
 
 
@@ -48,9 +51,9 @@ async def test_surfaces_agree_on_every_scenario(
     assert body == _as_json(over_grpc.evaluation)
     assert body["decision"] == decision
     for flag, value in flags.items():
-        assert body[flag] is value
+        assert body[flag] == value
     assert body["reasons"], "every decision explains itself"
-    if decision == "ALLOW":
+    if decision == "ALLOW" and not body["dryRun"]:
         assert body["reasons"] == ["all burn rate checks passed"]
 
 

@@ -28,7 +28,7 @@ def test_validate_valid_fixtures_exits_zero_with_summary_only(capsys: pytest.Cap
 
     out, err = capsys.readouterr()
     assert code == 0
-    assert out == "9 files, 9 SLOs valid, 0 problems\n"
+    assert out == "11 files, 11 SLOs valid, 0 problems\n"
     assert err == ""
 
 
@@ -106,7 +106,7 @@ def test_summary_pluralizes(counts: tuple[int, int, int], text: str) -> None:
 @pytest.mark.parametrize(
     ("directory", "code", "last_line"),
     [
-        (VALID_DIR, 0, "9 files, 9 SLOs valid, 0 problems"),
+        (VALID_DIR, 0, "11 files, 11 SLOs valid, 0 problems"),
         (INVALID_DIR, 1, None),
     ],
 )

@@ -148,6 +148,12 @@ def evaluation_pb(
                 evaluated=True,
             )
         ],
+        # A budget policy with only blockBelow: an unset warnBelow must stay unset both ways.
+        budget_policy=evaluation_pb2.BudgetPolicyResult(
+            block_below=0.1, budget_remaining=0.05, action=evaluation_pb2.BLOCK
+        ),
+        dry_run=True,
+        would_be_decision=evaluation_pb2.BLOCK,
     )
     message.timestamp.FromSeconds(1_800_000_000)
     message.burn_rates["5m"].burn_rate = 20.0

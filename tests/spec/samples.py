@@ -18,6 +18,8 @@ VALID_IDS = {
     "checkout-availability",
     "checkout-fast-burn",
     "legacy-ratio",
+    "payments-budget-policy",
+    "recommendations-dry-run",
     "search-slow-burn",
     "web-latency",
 }

@@ -126,8 +126,8 @@ def test_schema_every_object_forbids_unknown_fields() -> None:
 
     walk(slo_schema())
 
-    # document, metadata, spec, burnPolicy, gating, sli, query (good/total), rule
-    assert len(objects) == 8
+    # document, metadata, spec, burnPolicy, budgetPolicy, gating, sli, query (good/total), rule
+    assert len(objects) == 9
     assert all(node["additionalProperties"] is False for node in objects)
 
 

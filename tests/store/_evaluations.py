@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aegis.engine.model import Evaluation, RuleOutcome, SLIResult, WindowBurn
+from aegis.engine.model import BudgetOutcome, Evaluation, RuleOutcome, SLIResult, WindowBurn
 from aegis.spec.durations import Window
 from aegis.spec.model import Decision
 from aegis.store.base import AuditQuery
@@ -69,6 +69,11 @@ def full_evaluation(**changes: Any) -> Evaluation:
         has_too_few_data_points=True,
         has_clamped_data=True,
         data_timestamp=T0 - timedelta(seconds=42, microseconds=7),
+        budget=BudgetOutcome(
+            block_below=0.1, warn_below=None, budget_remaining=0.0812345678901, action=Decision.BLOCK
+        ),
+        dry_run=True,
+        would_be_decision=Decision.BLOCK,
     )
     return dataclasses.replace(evaluation, **changes)
 

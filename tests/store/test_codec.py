@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aegis.engine.model import Evaluation, RuleOutcome, SLIResult, WindowBurn
+from aegis.engine.model import BudgetOutcome, Evaluation, RuleOutcome, SLIResult, WindowBurn
 from aegis.spec.durations import Window
 from aegis.spec.model import Decision
 from aegis.store._codec import evaluation_to_row, row_to_evaluation
 from tests.store._evaluations import T0, full_evaluation
 
-_JSON_COLUMNS = ("reasons", "burn_rates", "rules")
+_JSON_COLUMNS = ("reasons", "burn_rates", "rules", "budget_policy")
 
 floats = st.floats(allow_nan=True, allow_infinity=True)
 windows = st.integers(min_value=1, max_value=10**9).map(Window)
@@ -55,6 +55,16 @@ evaluations = st.builds(
     has_too_few_data_points=st.booleans(),
     has_clamped_data=st.booleans(),
     data_timestamp=st.none() | moments,
+    budget=st.none()
+    | st.builds(
+        BudgetOutcome,
+        block_below=st.none() | floats,
+        warn_below=st.none() | floats,
+        budget_remaining=st.none() | floats,
+        action=st.none() | decisions,
+    ),
+    dry_run=st.booleans(),
+    would_be_decision=st.none() | decisions,
 )
 
 

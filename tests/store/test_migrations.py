@@ -27,6 +27,8 @@ from tests.store._evaluations import T0, full_evaluation, minimal_evaluation
 
 # What the project created with metadata.create_all before migrations existed.
 PRE_MIGRATION_TABLES = [metadata.tables["audit_evaluations"]]
+# Columns later revisions added: a table from before migrations (revision 0001's shape) lacks them.
+LATER_COLUMNS = ("dry_run", "would_be_decision", "budget_policy")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -128,9 +130,19 @@ def test_empty_database_upgrades_to_head(engine: Engine) -> None:
 
 async def test_pre_migration_database_is_stamped_and_keeps_its_rows(empty_url: str, engine: Engine) -> None:
     metadata.create_all(engine, tables=PRE_MIGRATION_TABLES)
-    rows = [full_evaluation(), minimal_evaluation("ev-old", T0 - timedelta(days=3))]
     with engine.begin() as connection:
-        connection.execute(evaluations.insert(), [evaluation_to_row(r) for r in rows])
+        for column in LATER_COLUMNS:
+            connection.exec_driver_sql(f"ALTER TABLE audit_evaluations DROP COLUMN {column}")
+    # Rows as they were written then: no dry run, no budget policy (what the later columns default to).
+    rows = [
+        full_evaluation(budget=None, dry_run=False, would_be_decision=None),
+        minimal_evaluation("ev-old", T0 - timedelta(days=3)),
+    ]
+    with engine.begin() as connection:
+        old_rows = [
+            {k: v for k, v in evaluation_to_row(r).items() if k not in LATER_COLUMNS} for r in rows
+        ]
+        connection.execute(evaluations.insert(), old_rows)
     status = migrate.status(engine)
     assert status.pre_migration and not status.current
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from aegis.spec.durations import Window
 from aegis.spec.formats.base import Built, FieldMap
-from aegis.spec.model import SLO, BurnRateRule, Decision, SLISpec, SLIType
+from aegis.spec.model import SLO, BudgetPolicy, BurnRateRule, Decision, SLISpec, SLIType
 from aegis.spec.problems import FieldIssue
 from aegis.spec.schema import schema_issues
 
@@ -55,6 +55,10 @@ FIELDS = FieldMap(
         ("burn_rate_rules", "*", "action"): (*_RULE, "action"),
         ("min_data_points",): (*_SPEC, "gating", "minDataPoints"),
         ("staleness_limit",): (*_SPEC, "gating", "stalenessLimit"),
+        ("budget_policy",): (*_SPEC, "budgetPolicy"),
+        ("budget_policy", "block_below"): (*_SPEC, "budgetPolicy", "blockBelow"),
+        ("budget_policy", "warn_below"): (*_SPEC, "budgetPolicy", "warnBelow"),
+        ("dry_run",): (*_SPEC, "dryRun"),
     }
 )
 
@@ -92,6 +96,8 @@ class AegisFormat:
             staleness_limit=Window.parse(gating["stalenessLimit"]),
             source_file=source_file,
             api_version=document["apiVersion"],
+            budget_policy=_budget_policy(spec.get("budgetPolicy")),
+            dry_run=bool(spec.get("dryRun", False)),
         )
         return [Built(slo, FIELDS)]
 
@@ -103,6 +109,16 @@ def _sli(sli: Mapping[str, Any]) -> SLISpec:
         good_query=sli["good"]["prometheusQuery"],
         total_query=sli["total"]["prometheusQuery"],
         threshold_ms=None if threshold is None else float(threshold),
+    )
+
+
+def _budget_policy(policy: Mapping[str, Any] | None) -> BudgetPolicy | None:
+    if policy is None:
+        return None
+    block, warn = policy.get("blockBelow"), policy.get("warnBelow")
+    return BudgetPolicy(
+        block_below=None if block is None else float(block),
+        warn_below=None if warn is None else float(warn),
     )
 
 

@@ -331,6 +331,83 @@ func (x *RuleResult) GetEvaluated() bool {
 	return false
 }
 
+// BudgetPolicyResult is the SLO's error-budget policy (spec.budgetPolicy)
+// against the error budget left over its compliance window.
+type BudgetPolicyResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// BLOCK while less than this fraction of the budget is left; unset when the policy has none.
+	BlockBelow *float64 `protobuf:"fixed64,1,opt,name=block_below,json=blockBelow,proto3,oneof" json:"block_below,omitempty"`
+	// WARN while less than this fraction of the budget is left; unset when the policy has none.
+	WarnBelow *float64 `protobuf:"fixed64,2,opt,name=warn_below,json=warnBelow,proto3,oneof" json:"warn_below,omitempty"`
+	// Fraction of the compliance window's error budget left, in [0, 1]; unset when that
+	// window had no usable counts, and then the policy was not evaluated (the decision is
+	// at least WARN, with the reason).
+	BudgetRemaining *float64 `protobuf:"fixed64,3,opt,name=budget_remaining,json=budgetRemaining,proto3,oneof" json:"budget_remaining,omitempty"`
+	// BLOCK or WARN when the budget left fell below blockBelow or warnBelow, ALLOW when
+	// above both; unset when the policy was not evaluated.
+	Action        *Decision `protobuf:"varint,4,opt,name=action,proto3,enum=aegis.v1.Decision,oneof" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetPolicyResult) Reset() {
+	*x = BudgetPolicyResult{}
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetPolicyResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetPolicyResult) ProtoMessage() {}
+
+func (x *BudgetPolicyResult) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetPolicyResult.ProtoReflect.Descriptor instead.
+func (*BudgetPolicyResult) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_evaluation_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *BudgetPolicyResult) GetBlockBelow() float64 {
+	if x != nil && x.BlockBelow != nil {
+		return *x.BlockBelow
+	}
+	return 0
+}
+
+func (x *BudgetPolicyResult) GetWarnBelow() float64 {
+	if x != nil && x.WarnBelow != nil {
+		return *x.WarnBelow
+	}
+	return 0
+}
+
+func (x *BudgetPolicyResult) GetBudgetRemaining() float64 {
+	if x != nil && x.BudgetRemaining != nil {
+		return *x.BudgetRemaining
+	}
+	return 0
+}
+
+func (x *BudgetPolicyResult) GetAction() Decision {
+	if x != nil && x.Action != nil {
+		return *x.Action
+	}
+	return Decision_DECISION_UNSPECIFIED
+}
+
 // Evaluation is one evaluation of one SLO: the decision and all its evidence.
 // Every evaluation is also one audit record, under `evaluation_id`.
 type Evaluation struct {
@@ -365,14 +442,23 @@ type Evaluation struct {
 	DataTimestamp *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=data_timestamp,json=dataTimestamp,proto3" json:"data_timestamp,omitempty"`
 	// The same value as evaluation_id, under v0.1.0's name for an audit record's
 	// id: its scripts read `.records[].id`.
-	Id            string `protobuf:"bytes,18,opt,name=id,proto3" json:"id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Id string `protobuf:"bytes,18,opt,name=id,proto3" json:"id,omitempty"`
+	// The error-budget policy's evidence; unset for an SLO without spec.budgetPolicy.
+	BudgetPolicy *BudgetPolicyResult `protobuf:"bytes,20,opt,name=budget_policy,json=budgetPolicy,proto3" json:"budget_policy,omitempty"`
+	// Dry run: the SLO's spec.dryRun, or dryRun in the request. Nobody is blocked. In an
+	// answer to a gate request (Decide, FlaggerWebhook, GetServiceState) `decision` is then
+	// ALLOW; in an audit record it is the decision the policy reached. Both carry that
+	// decision in `would_be_decision`, and when it is not ALLOW the first reason says so.
+	DryRun bool `protobuf:"varint,21,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Set only when dry_run: the decision the gate would answer outside the dry run.
+	WouldBeDecision *Decision `protobuf:"varint,22,opt,name=would_be_decision,json=wouldBeDecision,proto3,enum=aegis.v1.Decision,oneof" json:"would_be_decision,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Evaluation) Reset() {
 	*x = Evaluation{}
-	mi := &file_aegis_v1_evaluation_proto_msgTypes[3]
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +470,7 @@ func (x *Evaluation) String() string {
 func (*Evaluation) ProtoMessage() {}
 
 func (x *Evaluation) ProtoReflect() protoreflect.Message {
-	mi := &file_aegis_v1_evaluation_proto_msgTypes[3]
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +483,7 @@ func (x *Evaluation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evaluation.ProtoReflect.Descriptor instead.
 func (*Evaluation) Descriptor() ([]byte, []int) {
-	return file_aegis_v1_evaluation_proto_rawDescGZIP(), []int{3}
+	return file_aegis_v1_evaluation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Evaluation) GetEvaluationId() string {
@@ -526,6 +612,27 @@ func (x *Evaluation) GetId() string {
 	return ""
 }
 
+func (x *Evaluation) GetBudgetPolicy() *BudgetPolicyResult {
+	if x != nil {
+		return x.BudgetPolicy
+	}
+	return nil
+}
+
+func (x *Evaluation) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *Evaluation) GetWouldBeDecision() Decision {
+	if x != nil && x.WouldBeDecision != nil {
+		return *x.WouldBeDecision
+	}
+	return Decision_DECISION_UNSPECIFIED
+}
+
 var File_aegis_v1_evaluation_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_evaluation_proto_rawDesc = "" +
@@ -552,7 +659,18 @@ const file_aegis_v1_evaluation_proto_rawDesc = "" +
 	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12*\n" +
 	"\x06action\x18\a \x01(\x0e2\x12.aegis.v1.DecisionR\x06action\x12\x14\n" +
 	"\x05fired\x18\b \x01(\bR\x05fired\x12\x1c\n" +
-	"\tevaluated\x18\t \x01(\bR\tevaluated\"\xa8\x06\n" +
+	"\tevaluated\x18\t \x01(\bR\tevaluated\"\xfe\x01\n" +
+	"\x12BudgetPolicyResult\x12$\n" +
+	"\vblock_below\x18\x01 \x01(\x01H\x00R\n" +
+	"blockBelow\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"warn_below\x18\x02 \x01(\x01H\x01R\twarnBelow\x88\x01\x01\x12.\n" +
+	"\x10budget_remaining\x18\x03 \x01(\x01H\x02R\x0fbudgetRemaining\x88\x01\x01\x12/\n" +
+	"\x06action\x18\x04 \x01(\x0e2\x12.aegis.v1.DecisionH\x03R\x06action\x88\x01\x01B\x0e\n" +
+	"\f_block_belowB\r\n" +
+	"\v_warn_belowB\x13\n" +
+	"\x11_budget_remainingB\t\n" +
+	"\a_action\"\xdf\a\n" +
 	"\n" +
 	"Evaluation\x12#\n" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationID\x12\x15\n" +
@@ -574,10 +692,14 @@ const file_aegis_v1_evaluation_proto_rawDesc = "" +
 	"\x10has_clamped_data\x18\x0f \x01(\bR\x0ehasClampedData\x12*\n" +
 	"\x05rules\x18\x10 \x03(\v2\x14.aegis.v1.RuleResultR\x05rules\x12A\n" +
 	"\x0edata_timestamp\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\rdataTimestamp\x12\x0e\n" +
-	"\x02id\x18\x12 \x01(\tR\x02id\x1aV\n" +
+	"\x02id\x18\x12 \x01(\tR\x02id\x12A\n" +
+	"\rbudget_policy\x18\x14 \x01(\v2\x1c.aegis.v1.BudgetPolicyResultR\fbudgetPolicy\x12\x17\n" +
+	"\adry_run\x18\x15 \x01(\bR\x06dryRun\x12C\n" +
+	"\x11would_be_decision\x18\x16 \x01(\x0e2\x12.aegis.v1.DecisionH\x00R\x0fwouldBeDecision\x88\x01\x01\x1aV\n" +
 	"\x0eBurnRatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
-	"\x05value\x18\x02 \x01(\v2\x18.aegis.v1.WindowBurnRateR\x05value:\x028\x01*D\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.aegis.v1.WindowBurnRateR\x05value:\x028\x01B\x14\n" +
+	"\x12_would_be_decision*D\n" +
 	"\bDecision\x12\x18\n" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\t\n" +
 	"\x05ALLOW\x10\x01\x12\b\n" +
@@ -597,30 +719,34 @@ func file_aegis_v1_evaluation_proto_rawDescGZIP() []byte {
 }
 
 var file_aegis_v1_evaluation_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_aegis_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_aegis_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_aegis_v1_evaluation_proto_goTypes = []any{
 	(Decision)(0),                 // 0: aegis.v1.Decision
 	(*SLISummary)(nil),            // 1: aegis.v1.SLISummary
 	(*WindowBurnRate)(nil),        // 2: aegis.v1.WindowBurnRate
 	(*RuleResult)(nil),            // 3: aegis.v1.RuleResult
-	(*Evaluation)(nil),            // 4: aegis.v1.Evaluation
-	nil,                           // 5: aegis.v1.Evaluation.BurnRatesEntry
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*BudgetPolicyResult)(nil),    // 4: aegis.v1.BudgetPolicyResult
+	(*Evaluation)(nil),            // 5: aegis.v1.Evaluation
+	nil,                           // 6: aegis.v1.Evaluation.BurnRatesEntry
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_aegis_v1_evaluation_proto_depIdxs = []int32{
-	0, // 0: aegis.v1.RuleResult.action:type_name -> aegis.v1.Decision
-	0, // 1: aegis.v1.Evaluation.decision:type_name -> aegis.v1.Decision
-	6, // 2: aegis.v1.Evaluation.timestamp:type_name -> google.protobuf.Timestamp
-	1, // 3: aegis.v1.Evaluation.sli:type_name -> aegis.v1.SLISummary
-	5, // 4: aegis.v1.Evaluation.burn_rates:type_name -> aegis.v1.Evaluation.BurnRatesEntry
-	3, // 5: aegis.v1.Evaluation.rules:type_name -> aegis.v1.RuleResult
-	6, // 6: aegis.v1.Evaluation.data_timestamp:type_name -> google.protobuf.Timestamp
-	2, // 7: aegis.v1.Evaluation.BurnRatesEntry.value:type_name -> aegis.v1.WindowBurnRate
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	0,  // 0: aegis.v1.RuleResult.action:type_name -> aegis.v1.Decision
+	0,  // 1: aegis.v1.BudgetPolicyResult.action:type_name -> aegis.v1.Decision
+	0,  // 2: aegis.v1.Evaluation.decision:type_name -> aegis.v1.Decision
+	7,  // 3: aegis.v1.Evaluation.timestamp:type_name -> google.protobuf.Timestamp
+	1,  // 4: aegis.v1.Evaluation.sli:type_name -> aegis.v1.SLISummary
+	6,  // 5: aegis.v1.Evaluation.burn_rates:type_name -> aegis.v1.Evaluation.BurnRatesEntry
+	3,  // 6: aegis.v1.Evaluation.rules:type_name -> aegis.v1.RuleResult
+	7,  // 7: aegis.v1.Evaluation.data_timestamp:type_name -> google.protobuf.Timestamp
+	4,  // 8: aegis.v1.Evaluation.budget_policy:type_name -> aegis.v1.BudgetPolicyResult
+	0,  // 9: aegis.v1.Evaluation.would_be_decision:type_name -> aegis.v1.Decision
+	2,  // 10: aegis.v1.Evaluation.BurnRatesEntry.value:type_name -> aegis.v1.WindowBurnRate
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_aegis_v1_evaluation_proto_init() }
@@ -628,13 +754,15 @@ func file_aegis_v1_evaluation_proto_init() {
 	if File_aegis_v1_evaluation_proto != nil {
 		return
 	}
+	file_aegis_v1_evaluation_proto_msgTypes[3].OneofWrappers = []any{}
+	file_aegis_v1_evaluation_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aegis_v1_evaluation_proto_rawDesc), len(file_aegis_v1_evaluation_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -28,7 +28,10 @@ type DecideRequest struct {
 	// Required: the SLO's metadata.id.
 	SloId string `protobuf:"bytes,1,opt,name=slo_id,json=sloID,proto3" json:"slo_id,omitempty"`
 	// Evaluate now instead of answering from the cache.
-	ForceFresh    bool `protobuf:"varint,2,opt,name=force_fresh,json=forceFresh,proto3" json:"force_fresh,omitempty"`
+	ForceFresh bool `protobuf:"varint,2,opt,name=force_fresh,json=forceFresh,proto3" json:"force_fresh,omitempty"`
+	// Answer in dry run: ALLOW whatever the policy decides, flagged dryRun, with the
+	// policy's decision as wouldBeDecision. The evaluation is recorded as usual.
+	DryRun        bool `protobuf:"varint,10,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -73,6 +76,13 @@ func (x *DecideRequest) GetSloId() string {
 func (x *DecideRequest) GetForceFresh() bool {
 	if x != nil {
 		return x.ForceFresh
+	}
+	return false
+}
+
+func (x *DecideRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
 	}
 	return false
 }
@@ -445,11 +455,13 @@ var File_aegis_v1_gate_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_gate_proto_rawDesc = "" +
 	"\n" +
-	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n" +
+	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"`\n" +
 	"\rDecideRequest\x12\x15\n" +
 	"\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x1f\n" +
 	"\vforce_fresh\x18\x02 \x01(\bR\n" +
-	"forceFresh\"F\n" +
+	"forceFresh\x12\x17\n" +
+	"\adry_run\x18\n" +
+	" \x01(\bR\x06dryRun\"F\n" +
 	"\x0eDecideResponse\x124\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x14.aegis.v1.EvaluationR\n" +

@@ -100,6 +100,63 @@ func (x *BurnRateRule) GetAction() Decision {
 	return Decision_DECISION_UNSPECIFIED
 }
 
+// BudgetPolicy gates on the error budget left over the compliance window
+// (spec.budgetPolicy): fractions of the budget, e.g. block_below 0.1 BLOCKs
+// once less than 10% is left.
+type BudgetPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unset when the policy does not BLOCK.
+	BlockBelow *float64 `protobuf:"fixed64,1,opt,name=block_below,json=blockBelow,proto3,oneof" json:"block_below,omitempty"`
+	// Unset when the policy does not WARN.
+	WarnBelow     *float64 `protobuf:"fixed64,2,opt,name=warn_below,json=warnBelow,proto3,oneof" json:"warn_below,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetPolicy) Reset() {
+	*x = BudgetPolicy{}
+	mi := &file_aegis_v1_slo_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetPolicy) ProtoMessage() {}
+
+func (x *BudgetPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_slo_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetPolicy.ProtoReflect.Descriptor instead.
+func (*BudgetPolicy) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BudgetPolicy) GetBlockBelow() float64 {
+	if x != nil && x.BlockBelow != nil {
+		return *x.BlockBelow
+	}
+	return 0
+}
+
+func (x *BudgetPolicy) GetWarnBelow() float64 {
+	if x != nil && x.WarnBelow != nil {
+		return *x.WarnBelow
+	}
+	return 0
+}
+
 // SLI says how good and total events are counted.
 type SLI struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -115,7 +172,7 @@ type SLI struct {
 
 func (x *SLI) Reset() {
 	*x = SLI{}
-	mi := &file_aegis_v1_slo_proto_msgTypes[1]
+	mi := &file_aegis_v1_slo_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -127,7 +184,7 @@ func (x *SLI) String() string {
 func (*SLI) ProtoMessage() {}
 
 func (x *SLI) ProtoReflect() protoreflect.Message {
-	mi := &file_aegis_v1_slo_proto_msgTypes[1]
+	mi := &file_aegis_v1_slo_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -140,7 +197,7 @@ func (x *SLI) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SLI.ProtoReflect.Descriptor instead.
 func (*SLI) Descriptor() ([]byte, []int) {
-	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{1}
+	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SLI) GetType() string {
@@ -185,7 +242,7 @@ type SLOStatus struct {
 
 func (x *SLOStatus) Reset() {
 	*x = SLOStatus{}
-	mi := &file_aegis_v1_slo_proto_msgTypes[2]
+	mi := &file_aegis_v1_slo_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -197,7 +254,7 @@ func (x *SLOStatus) String() string {
 func (*SLOStatus) ProtoMessage() {}
 
 func (x *SLOStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_aegis_v1_slo_proto_msgTypes[2]
+	mi := &file_aegis_v1_slo_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -210,7 +267,7 @@ func (x *SLOStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SLOStatus.ProtoReflect.Descriptor instead.
 func (*SLOStatus) Descriptor() ([]byte, []int) {
-	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{2}
+	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SLOStatus) GetLastDecision() Decision {
@@ -256,14 +313,18 @@ type SLO struct {
 	SourceFile string     `protobuf:"bytes,14,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
 	Status     *SLOStatus `protobuf:"bytes,15,opt,name=status,proto3" json:"status,omitempty"`
 	// Who answers for the SLO (metadata.owner), e.g. "platform-team"; empty when the file does not say.
-	Owner         string `protobuf:"bytes,16,opt,name=owner,proto3" json:"owner,omitempty"`
+	Owner string `protobuf:"bytes,16,opt,name=owner,proto3" json:"owner,omitempty"`
+	// The error-budget policy (spec.budgetPolicy); unset when the SLO has none.
+	BudgetPolicy *BudgetPolicy `protobuf:"bytes,20,opt,name=budget_policy,json=budgetPolicy,proto3" json:"budget_policy,omitempty"`
+	// spec.dryRun: evaluated and recorded, but every gate answer is ALLOW (flagged).
+	DryRun        bool `protobuf:"varint,21,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SLO) Reset() {
 	*x = SLO{}
-	mi := &file_aegis_v1_slo_proto_msgTypes[3]
+	mi := &file_aegis_v1_slo_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -275,7 +336,7 @@ func (x *SLO) String() string {
 func (*SLO) ProtoMessage() {}
 
 func (x *SLO) ProtoReflect() protoreflect.Message {
-	mi := &file_aegis_v1_slo_proto_msgTypes[3]
+	mi := &file_aegis_v1_slo_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -288,7 +349,7 @@ func (x *SLO) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SLO.ProtoReflect.Descriptor instead.
 func (*SLO) Descriptor() ([]byte, []int) {
-	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{3}
+	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SLO) GetId() string {
@@ -403,6 +464,20 @@ func (x *SLO) GetOwner() string {
 	return ""
 }
 
+func (x *SLO) GetBudgetPolicy() *BudgetPolicy {
+	if x != nil {
+		return x.BudgetPolicy
+	}
+	return nil
+}
+
+func (x *SLO) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
 type ListSLOsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -411,7 +486,7 @@ type ListSLOsRequest struct {
 
 func (x *ListSLOsRequest) Reset() {
 	*x = ListSLOsRequest{}
-	mi := &file_aegis_v1_slo_proto_msgTypes[4]
+	mi := &file_aegis_v1_slo_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +498,7 @@ func (x *ListSLOsRequest) String() string {
 func (*ListSLOsRequest) ProtoMessage() {}
 
 func (x *ListSLOsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aegis_v1_slo_proto_msgTypes[4]
+	mi := &file_aegis_v1_slo_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +511,7 @@ func (x *ListSLOsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSLOsRequest.ProtoReflect.Descriptor instead.
 func (*ListSLOsRequest) Descriptor() ([]byte, []int) {
-	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{4}
+	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{5}
 }
 
 type ListSLOsResponse struct {
@@ -448,7 +523,7 @@ type ListSLOsResponse struct {
 
 func (x *ListSLOsResponse) Reset() {
 	*x = ListSLOsResponse{}
-	mi := &file_aegis_v1_slo_proto_msgTypes[5]
+	mi := &file_aegis_v1_slo_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -460,7 +535,7 @@ func (x *ListSLOsResponse) String() string {
 func (*ListSLOsResponse) ProtoMessage() {}
 
 func (x *ListSLOsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aegis_v1_slo_proto_msgTypes[5]
+	mi := &file_aegis_v1_slo_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -473,7 +548,7 @@ func (x *ListSLOsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSLOsResponse.ProtoReflect.Descriptor instead.
 func (*ListSLOsResponse) Descriptor() ([]byte, []int) {
-	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{5}
+	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListSLOsResponse) GetSlos() []*SLO {
@@ -492,7 +567,7 @@ type GetSLORequest struct {
 
 func (x *GetSLORequest) Reset() {
 	*x = GetSLORequest{}
-	mi := &file_aegis_v1_slo_proto_msgTypes[6]
+	mi := &file_aegis_v1_slo_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +579,7 @@ func (x *GetSLORequest) String() string {
 func (*GetSLORequest) ProtoMessage() {}
 
 func (x *GetSLORequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aegis_v1_slo_proto_msgTypes[6]
+	mi := &file_aegis_v1_slo_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +592,7 @@ func (x *GetSLORequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSLORequest.ProtoReflect.Descriptor instead.
 func (*GetSLORequest) Descriptor() ([]byte, []int) {
-	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{6}
+	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetSLORequest) GetId() string {
@@ -537,7 +612,7 @@ type GetSLOResponse struct {
 
 func (x *GetSLOResponse) Reset() {
 	*x = GetSLOResponse{}
-	mi := &file_aegis_v1_slo_proto_msgTypes[7]
+	mi := &file_aegis_v1_slo_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +624,7 @@ func (x *GetSLOResponse) String() string {
 func (*GetSLOResponse) ProtoMessage() {}
 
 func (x *GetSLOResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aegis_v1_slo_proto_msgTypes[7]
+	mi := &file_aegis_v1_slo_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +637,7 @@ func (x *GetSLOResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSLOResponse.ProtoReflect.Descriptor instead.
 func (*GetSLOResponse) Descriptor() ([]byte, []int) {
-	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{7}
+	return file_aegis_v1_slo_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetSLOResponse) GetSlo() *SLO {
@@ -583,7 +658,14 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\vlong_window\x18\x03 \x01(\tR\n" +
 	"longWindow\x12\x1c\n" +
 	"\tthreshold\x18\x04 \x01(\x01R\tthreshold\x12*\n" +
-	"\x06action\x18\x05 \x01(\x0e2\x12.aegis.v1.DecisionR\x06action\"|\n" +
+	"\x06action\x18\x05 \x01(\x0e2\x12.aegis.v1.DecisionR\x06action\"w\n" +
+	"\fBudgetPolicy\x12$\n" +
+	"\vblock_below\x18\x01 \x01(\x01H\x00R\n" +
+	"blockBelow\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"warn_below\x18\x02 \x01(\x01H\x01R\twarnBelow\x88\x01\x01B\x0e\n" +
+	"\f_block_belowB\r\n" +
+	"\v_warn_below\"|\n" +
 	"\x03SLI\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1d\n" +
 	"\n" +
@@ -595,7 +677,7 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\rlast_decision\x18\x01 \x01(\x0e2\x12.aegis.v1.DecisionR\flastDecision\x12F\n" +
 	"\x11last_evaluated_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastEvaluatedAt\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\x03 \x01(\tR\tlastError\"\xf2\x04\n" +
+	"last_error\x18\x03 \x01(\tR\tlastError\"\xc8\x05\n" +
 	"\x03SLO\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -614,7 +696,9 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\vsource_file\x18\x0e \x01(\tR\n" +
 	"sourceFile\x12+\n" +
 	"\x06status\x18\x0f \x01(\v2\x13.aegis.v1.SLOStatusR\x06status\x12\x14\n" +
-	"\x05owner\x18\x10 \x01(\tR\x05owner\x1a9\n" +
+	"\x05owner\x18\x10 \x01(\tR\x05owner\x12;\n" +
+	"\rbudget_policy\x18\x14 \x01(\v2\x16.aegis.v1.BudgetPolicyR\fbudgetPolicy\x12\x17\n" +
+	"\adry_run\x18\x15 \x01(\bR\x06dryRun\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +
@@ -642,39 +726,41 @@ func file_aegis_v1_slo_proto_rawDescGZIP() []byte {
 	return file_aegis_v1_slo_proto_rawDescData
 }
 
-var file_aegis_v1_slo_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_aegis_v1_slo_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_aegis_v1_slo_proto_goTypes = []any{
 	(*BurnRateRule)(nil),          // 0: aegis.v1.BurnRateRule
-	(*SLI)(nil),                   // 1: aegis.v1.SLI
-	(*SLOStatus)(nil),             // 2: aegis.v1.SLOStatus
-	(*SLO)(nil),                   // 3: aegis.v1.SLO
-	(*ListSLOsRequest)(nil),       // 4: aegis.v1.ListSLOsRequest
-	(*ListSLOsResponse)(nil),      // 5: aegis.v1.ListSLOsResponse
-	(*GetSLORequest)(nil),         // 6: aegis.v1.GetSLORequest
-	(*GetSLOResponse)(nil),        // 7: aegis.v1.GetSLOResponse
-	nil,                           // 8: aegis.v1.SLO.LabelsEntry
-	(Decision)(0),                 // 9: aegis.v1.Decision
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*BudgetPolicy)(nil),          // 1: aegis.v1.BudgetPolicy
+	(*SLI)(nil),                   // 2: aegis.v1.SLI
+	(*SLOStatus)(nil),             // 3: aegis.v1.SLOStatus
+	(*SLO)(nil),                   // 4: aegis.v1.SLO
+	(*ListSLOsRequest)(nil),       // 5: aegis.v1.ListSLOsRequest
+	(*ListSLOsResponse)(nil),      // 6: aegis.v1.ListSLOsResponse
+	(*GetSLORequest)(nil),         // 7: aegis.v1.GetSLORequest
+	(*GetSLOResponse)(nil),        // 8: aegis.v1.GetSLOResponse
+	nil,                           // 9: aegis.v1.SLO.LabelsEntry
+	(Decision)(0),                 // 10: aegis.v1.Decision
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_aegis_v1_slo_proto_depIdxs = []int32{
-	9,  // 0: aegis.v1.BurnRateRule.action:type_name -> aegis.v1.Decision
-	9,  // 1: aegis.v1.SLOStatus.last_decision:type_name -> aegis.v1.Decision
-	10, // 2: aegis.v1.SLOStatus.last_evaluated_at:type_name -> google.protobuf.Timestamp
-	1,  // 3: aegis.v1.SLO.sli:type_name -> aegis.v1.SLI
+	10, // 0: aegis.v1.BurnRateRule.action:type_name -> aegis.v1.Decision
+	10, // 1: aegis.v1.SLOStatus.last_decision:type_name -> aegis.v1.Decision
+	11, // 2: aegis.v1.SLOStatus.last_evaluated_at:type_name -> google.protobuf.Timestamp
+	2,  // 3: aegis.v1.SLO.sli:type_name -> aegis.v1.SLI
 	0,  // 4: aegis.v1.SLO.burn_rate_rules:type_name -> aegis.v1.BurnRateRule
-	8,  // 5: aegis.v1.SLO.labels:type_name -> aegis.v1.SLO.LabelsEntry
-	2,  // 6: aegis.v1.SLO.status:type_name -> aegis.v1.SLOStatus
-	3,  // 7: aegis.v1.ListSLOsResponse.slos:type_name -> aegis.v1.SLO
-	3,  // 8: aegis.v1.GetSLOResponse.slo:type_name -> aegis.v1.SLO
-	4,  // 9: aegis.v1.SLOService.ListSLOs:input_type -> aegis.v1.ListSLOsRequest
-	6,  // 10: aegis.v1.SLOService.GetSLO:input_type -> aegis.v1.GetSLORequest
-	5,  // 11: aegis.v1.SLOService.ListSLOs:output_type -> aegis.v1.ListSLOsResponse
-	7,  // 12: aegis.v1.SLOService.GetSLO:output_type -> aegis.v1.GetSLOResponse
-	11, // [11:13] is the sub-list for method output_type
-	9,  // [9:11] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	9,  // 5: aegis.v1.SLO.labels:type_name -> aegis.v1.SLO.LabelsEntry
+	3,  // 6: aegis.v1.SLO.status:type_name -> aegis.v1.SLOStatus
+	1,  // 7: aegis.v1.SLO.budget_policy:type_name -> aegis.v1.BudgetPolicy
+	4,  // 8: aegis.v1.ListSLOsResponse.slos:type_name -> aegis.v1.SLO
+	4,  // 9: aegis.v1.GetSLOResponse.slo:type_name -> aegis.v1.SLO
+	5,  // 10: aegis.v1.SLOService.ListSLOs:input_type -> aegis.v1.ListSLOsRequest
+	7,  // 11: aegis.v1.SLOService.GetSLO:input_type -> aegis.v1.GetSLORequest
+	6,  // 12: aegis.v1.SLOService.ListSLOs:output_type -> aegis.v1.ListSLOsResponse
+	8,  // 13: aegis.v1.SLOService.GetSLO:output_type -> aegis.v1.GetSLOResponse
+	12, // [12:14] is the sub-list for method output_type
+	10, // [10:12] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_aegis_v1_slo_proto_init() }
@@ -684,13 +770,14 @@ func file_aegis_v1_slo_proto_init() {
 	}
 	file_aegis_v1_auth_proto_init()
 	file_aegis_v1_evaluation_proto_init()
+	file_aegis_v1_slo_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aegis_v1_slo_proto_rawDesc), len(file_aegis_v1_slo_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

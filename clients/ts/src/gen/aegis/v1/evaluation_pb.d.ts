@@ -153,6 +153,51 @@ export declare type RuleResult = Message<"aegis.v1.RuleResult"> & {
 export declare const RuleResultSchema: GenMessage<RuleResult>;
 
 /**
+ * BudgetPolicyResult is the SLO's error-budget policy (spec.budgetPolicy)
+ * against the error budget left over its compliance window.
+ *
+ * @generated from message aegis.v1.BudgetPolicyResult
+ */
+export declare type BudgetPolicyResult = Message<"aegis.v1.BudgetPolicyResult"> & {
+  /**
+   * BLOCK while less than this fraction of the budget is left; unset when the policy has none.
+   *
+   * @generated from field: optional double block_below = 1;
+   */
+  blockBelow?: number | undefined;
+
+  /**
+   * WARN while less than this fraction of the budget is left; unset when the policy has none.
+   *
+   * @generated from field: optional double warn_below = 2;
+   */
+  warnBelow?: number | undefined;
+
+  /**
+   * Fraction of the compliance window's error budget left, in [0, 1]; unset when that
+   * window had no usable counts, and then the policy was not evaluated (the decision is
+   * at least WARN, with the reason).
+   *
+   * @generated from field: optional double budget_remaining = 3;
+   */
+  budgetRemaining?: number | undefined;
+
+  /**
+   * BLOCK or WARN when the budget left fell below blockBelow or warnBelow, ALLOW when
+   * above both; unset when the policy was not evaluated.
+   *
+   * @generated from field: optional aegis.v1.Decision action = 4;
+   */
+  action?: Decision | undefined;
+};
+
+/**
+ * Describes the message aegis.v1.BudgetPolicyResult.
+ * Use `create(BudgetPolicyResultSchema)` to create a new message.
+ */
+export declare const BudgetPolicyResultSchema: GenMessage<BudgetPolicyResult>;
+
+/**
  * Evaluation is one evaluation of one SLO: the decision and all its evidence.
  * Every evaluation is also one audit record, under `evaluation_id`.
  *
@@ -273,6 +318,30 @@ export declare type Evaluation = Message<"aegis.v1.Evaluation"> & {
    * @generated from field: string id = 18;
    */
   id: string;
+
+  /**
+   * The error-budget policy's evidence; unset for an SLO without spec.budgetPolicy.
+   *
+   * @generated from field: aegis.v1.BudgetPolicyResult budget_policy = 20;
+   */
+  budgetPolicy?: BudgetPolicyResult | undefined;
+
+  /**
+   * Dry run: the SLO's spec.dryRun, or dryRun in the request. Nobody is blocked. In an
+   * answer to a gate request (Decide, FlaggerWebhook, GetServiceState) `decision` is then
+   * ALLOW; in an audit record it is the decision the policy reached. Both carry that
+   * decision in `would_be_decision`, and when it is not ALLOW the first reason says so.
+   *
+   * @generated from field: bool dry_run = 21;
+   */
+  dryRun: boolean;
+
+  /**
+   * Set only when dry_run: the decision the gate would answer outside the dry run.
+   *
+   * @generated from field: optional aegis.v1.Decision would_be_decision = 22;
+   */
+  wouldBeDecision?: Decision | undefined;
 };
 
 /**

@@ -29,6 +29,14 @@ export declare type DecideRequest = Message<"aegis.v1.DecideRequest"> & {
    * @generated from field: bool force_fresh = 2;
    */
   forceFresh: boolean;
+
+  /**
+   * Answer in dry run: ALLOW whatever the policy decides, flagged dryRun, with the
+   * policy's decision as wouldBeDecision. The evaluation is recorded as usual.
+   *
+   * @generated from field: bool dry_run = 10;
+   */
+  dryRun: boolean;
 };
 
 /**

@@ -51,6 +51,35 @@ export declare type BurnRateRule = Message<"aegis.v1.BurnRateRule"> & {
 export declare const BurnRateRuleSchema: GenMessage<BurnRateRule>;
 
 /**
+ * BudgetPolicy gates on the error budget left over the compliance window
+ * (spec.budgetPolicy): fractions of the budget, e.g. block_below 0.1 BLOCKs
+ * once less than 10% is left.
+ *
+ * @generated from message aegis.v1.BudgetPolicy
+ */
+export declare type BudgetPolicy = Message<"aegis.v1.BudgetPolicy"> & {
+  /**
+   * Unset when the policy does not BLOCK.
+   *
+   * @generated from field: optional double block_below = 1;
+   */
+  blockBelow?: number | undefined;
+
+  /**
+   * Unset when the policy does not WARN.
+   *
+   * @generated from field: optional double warn_below = 2;
+   */
+  warnBelow?: number | undefined;
+};
+
+/**
+ * Describes the message aegis.v1.BudgetPolicy.
+ * Use `create(BudgetPolicySchema)` to create a new message.
+ */
+export declare const BudgetPolicySchema: GenMessage<BudgetPolicy>;
+
+/**
  * SLI says how good and total events are counted.
  *
  * @generated from message aegis.v1.SLI
@@ -212,6 +241,20 @@ export declare type SLO = Message<"aegis.v1.SLO"> & {
    * @generated from field: string owner = 16;
    */
   owner: string;
+
+  /**
+   * The error-budget policy (spec.budgetPolicy); unset when the SLO has none.
+   *
+   * @generated from field: aegis.v1.BudgetPolicy budget_policy = 20;
+   */
+  budgetPolicy?: BudgetPolicy | undefined;
+
+  /**
+   * spec.dryRun: evaluated and recorded, but every gate answer is ALLOW (flagged).
+   *
+   * @generated from field: bool dry_run = 21;
+   */
+  dryRun: boolean;
 };
 
 /**

@@ -12,7 +12,7 @@ import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
  * Describes the file aegis/v1/slo.proto.
  */
 export const file_aegis_v1_slo = /*@__PURE__*/
-  fileDesc("ChJhZWdpcy92MS9zbG8ucHJvdG8SCGFlZ2lzLnYxIn4KDEJ1cm5SYXRlUnVsZRIMCgRuYW1lGAEgASgJEhQKDHNob3J0X3dpbmRvdxgCIAEoCRITCgtsb25nX3dpbmRvdxgDIAEoCRIRCgl0aHJlc2hvbGQYBCABKAESIgoGYWN0aW9uGAUgASgOMhIuYWVnaXMudjEuRGVjaXNpb24iUgoDU0xJEgwKBHR5cGUYASABKAkSEgoKZ29vZF9xdWVyeRgCIAEoCRITCgt0b3RhbF9xdWVyeRgDIAEoCRIUCgx0aHJlc2hvbGRfbXMYBCABKAEigQEKCVNMT1N0YXR1cxIpCg1sYXN0X2RlY2lzaW9uGAEgASgOMhIuYWVnaXMudjEuRGVjaXNpb24SNQoRbGFzdF9ldmFsdWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYAyABKAkivAMKA1NMTxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3NlcnZpY2UYAyABKAkSEwoLZW52aXJvbm1lbnQYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSEQoJb2JqZWN0aXZlGAYgASgBEg4KBndpbmRvdxgHIAEoCRIaCgNzbGkYCCABKAsyDS5hZWdpcy52MS5TTEkSLwoPYnVybl9yYXRlX3J1bGVzGAkgAygLMhYuYWVnaXMudjEuQnVyblJhdGVSdWxlEhsKE2V2YWx1YXRpb25faW50ZXJ2YWwYCiABKAkSFwoPc3RhbGVuZXNzX2xpbWl0GAsgASgJEhcKD21pbl9kYXRhX3BvaW50cxgMIAEoBRIpCgZsYWJlbHMYDSADKAsyGS5hZWdpcy52MS5TTE8uTGFiZWxzRW50cnkSEwoLc291cmNlX2ZpbGUYDiABKAkSIwoGc3RhdHVzGA8gASgLMhMuYWVnaXMudjEuU0xPU3RhdHVzEg0KBW93bmVyGBAgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiEQoPTGlzdFNMT3NSZXF1ZXN0Ii8KEExpc3RTTE9zUmVzcG9uc2USGwoEc2xvcxgBIAMoCzINLmFlZ2lzLnYxLlNMTyIbCg1HZXRTTE9SZXF1ZXN0EgoKAmlkGAEgASgJIiwKDkdldFNMT1Jlc3BvbnNlEhoKA3NsbxgBIAEoCzINLmFlZ2lzLnYxLlNMTzLIAQoKU0xPU2VydmljZRJaCghMaXN0U0xPcxIZLmFlZ2lzLnYxLkxpc3RTTE9zUmVxdWVzdBoaLmFlZ2lzLnYxLkxpc3RTTE9zUmVzcG9uc2UiF4q1GARyZWFkgtPkkwIJEgcvdjEvc2xvEl4KBkdldFNMTxIXLmFlZ2lzLnYxLkdldFNMT1JlcXVlc3QaGC5hZWdpcy52MS5HZXRTTE9SZXNwb25zZSIhirUYBHJlYWSC0+STAhNiA3NsbxIML3YxL3Nsby97aWR9QjpaOGdpdGh1Yi5jb20vYWVnaXNzbG8vYWVnaXNzbG8vY2xpZW50cy9nby9hZWdpcy92MTthZWdpc3YxYgZwcm90bzM", [file_aegis_v1_auth, file_aegis_v1_evaluation, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChJhZWdpcy92MS9zbG8ucHJvdG8SCGFlZ2lzLnYxIn4KDEJ1cm5SYXRlUnVsZRIMCgRuYW1lGAEgASgJEhQKDHNob3J0X3dpbmRvdxgCIAEoCRITCgtsb25nX3dpbmRvdxgDIAEoCRIRCgl0aHJlc2hvbGQYBCABKAESIgoGYWN0aW9uGAUgASgOMhIuYWVnaXMudjEuRGVjaXNpb24iYAoMQnVkZ2V0UG9saWN5EhgKC2Jsb2NrX2JlbG93GAEgASgBSACIAQESFwoKd2Fybl9iZWxvdxgCIAEoAUgBiAEBQg4KDF9ibG9ja19iZWxvd0INCgtfd2Fybl9iZWxvdyJSCgNTTEkSDAoEdHlwZRgBIAEoCRISCgpnb29kX3F1ZXJ5GAIgASgJEhMKC3RvdGFsX3F1ZXJ5GAMgASgJEhQKDHRocmVzaG9sZF9tcxgEIAEoASKBAQoJU0xPU3RhdHVzEikKDWxhc3RfZGVjaXNpb24YASABKA4yEi5hZWdpcy52MS5EZWNpc2lvbhI1ChFsYXN0X2V2YWx1YXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKbGFzdF9lcnJvchgDIAEoCSL8AwoDU0xPEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHc2VydmljZRgDIAEoCRITCgtlbnZpcm9ubWVudBgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCRIRCglvYmplY3RpdmUYBiABKAESDgoGd2luZG93GAcgASgJEhoKA3NsaRgIIAEoCzINLmFlZ2lzLnYxLlNMSRIvCg9idXJuX3JhdGVfcnVsZXMYCSADKAsyFi5hZWdpcy52MS5CdXJuUmF0ZVJ1bGUSGwoTZXZhbHVhdGlvbl9pbnRlcnZhbBgKIAEoCRIXCg9zdGFsZW5lc3NfbGltaXQYCyABKAkSFwoPbWluX2RhdGFfcG9pbnRzGAwgASgFEikKBmxhYmVscxgNIAMoCzIZLmFlZ2lzLnYxLlNMTy5MYWJlbHNFbnRyeRITCgtzb3VyY2VfZmlsZRgOIAEoCRIjCgZzdGF0dXMYDyABKAsyEy5hZWdpcy52MS5TTE9TdGF0dXMSDQoFb3duZXIYECABKAkSLQoNYnVkZ2V0X3BvbGljeRgUIAEoCzIWLmFlZ2lzLnYxLkJ1ZGdldFBvbGljeRIPCgdkcnlfcnVuGBUgASgIGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiEQoPTGlzdFNMT3NSZXF1ZXN0Ii8KEExpc3RTTE9zUmVzcG9uc2USGwoEc2xvcxgBIAMoCzINLmFlZ2lzLnYxLlNMTyIbCg1HZXRTTE9SZXF1ZXN0EgoKAmlkGAEgASgJIiwKDkdldFNMT1Jlc3BvbnNlEhoKA3NsbxgBIAEoCzINLmFlZ2lzLnYxLlNMTzLIAQoKU0xPU2VydmljZRJaCghMaXN0U0xPcxIZLmFlZ2lzLnYxLkxpc3RTTE9zUmVxdWVzdBoaLmFlZ2lzLnYxLkxpc3RTTE9zUmVzcG9uc2UiF4q1GARyZWFkgtPkkwIJEgcvdjEvc2xvEl4KBkdldFNMTxIXLmFlZ2lzLnYxLkdldFNMT1JlcXVlc3QaGC5hZWdpcy52MS5HZXRTTE9SZXNwb25zZSIhirUYBHJlYWSC0+STAhNiA3NsbxIML3YxL3Nsby97aWR9QjpaOGdpdGh1Yi5jb20vYWVnaXNzbG8vYWVnaXNzbG8vY2xpZW50cy9nby9hZWdpcy92MTthZWdpc3YxYgZwcm90bzM", [file_aegis_v1_auth, file_aegis_v1_evaluation, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * Describes the message aegis.v1.BurnRateRule.
@@ -22,53 +22,60 @@ export const BurnRateRuleSchema = /*@__PURE__*/
   messageDesc(file_aegis_v1_slo, 0);
 
 /**
+ * Describes the message aegis.v1.BudgetPolicy.
+ * Use `create(BudgetPolicySchema)` to create a new message.
+ */
+export const BudgetPolicySchema = /*@__PURE__*/
+  messageDesc(file_aegis_v1_slo, 1);
+
+/**
  * Describes the message aegis.v1.SLI.
  * Use `create(SLISchema)` to create a new message.
  */
 export const SLISchema = /*@__PURE__*/
-  messageDesc(file_aegis_v1_slo, 1);
+  messageDesc(file_aegis_v1_slo, 2);
 
 /**
  * Describes the message aegis.v1.SLOStatus.
  * Use `create(SLOStatusSchema)` to create a new message.
  */
 export const SLOStatusSchema = /*@__PURE__*/
-  messageDesc(file_aegis_v1_slo, 2);
+  messageDesc(file_aegis_v1_slo, 3);
 
 /**
  * Describes the message aegis.v1.SLO.
  * Use `create(SLOSchema)` to create a new message.
  */
 export const SLOSchema = /*@__PURE__*/
-  messageDesc(file_aegis_v1_slo, 3);
+  messageDesc(file_aegis_v1_slo, 4);
 
 /**
  * Describes the message aegis.v1.ListSLOsRequest.
  * Use `create(ListSLOsRequestSchema)` to create a new message.
  */
 export const ListSLOsRequestSchema = /*@__PURE__*/
-  messageDesc(file_aegis_v1_slo, 4);
+  messageDesc(file_aegis_v1_slo, 5);
 
 /**
  * Describes the message aegis.v1.ListSLOsResponse.
  * Use `create(ListSLOsResponseSchema)` to create a new message.
  */
 export const ListSLOsResponseSchema = /*@__PURE__*/
-  messageDesc(file_aegis_v1_slo, 5);
+  messageDesc(file_aegis_v1_slo, 6);
 
 /**
  * Describes the message aegis.v1.GetSLORequest.
  * Use `create(GetSLORequestSchema)` to create a new message.
  */
 export const GetSLORequestSchema = /*@__PURE__*/
-  messageDesc(file_aegis_v1_slo, 6);
+  messageDesc(file_aegis_v1_slo, 7);
 
 /**
  * Describes the message aegis.v1.GetSLOResponse.
  * Use `create(GetSLOResponseSchema)` to create a new message.
  */
 export const GetSLOResponseSchema = /*@__PURE__*/
-  messageDesc(file_aegis_v1_slo, 7);
+  messageDesc(file_aegis_v1_slo, 8);
 
 /**
  * SLOService lists the SLO definitions the server loaded.
