@@ -47,6 +47,7 @@ class _Alert:
     evaluation_id: str
     starts_at: datetime
     ends_at: datetime | None = None  # set once resolved
+    dry_run: bool = False
 
 
 class AlertmanagerSink:
@@ -187,6 +188,9 @@ class AlertmanagerSink:
             "service": alert.service,
             "environment": alert.environment,
         }
+        if alert.dry_run:
+            # A dry-run SLO blocks nobody: route or silence these apart from real blocks.
+            labels["dry_run"] = "true"
         return {
             "labels": labels,
             "annotations": {
@@ -231,4 +235,5 @@ def _alert(change: DecisionChange, starts_at: datetime) -> _Alert:
         reasons=change.reasons,
         evaluation_id=change.evaluation_id,
         starts_at=starts_at,
+        dry_run=change.dry_run,
     )

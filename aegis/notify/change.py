@@ -5,11 +5,13 @@ The webhook body (``version`` 1) is stable: fields may be added, none change mea
     {"version": 1, "event": "decision_changed", "sloID": "checkout-fast-burn",
      "service": "checkout", "environment": "production",
      "previousDecision": "ALLOW", "decision": "BLOCK",
-     "reasons": ["..."], "evaluationID": "0b0c...", "timestamp": "2026-11-27T10:30:00.123456Z"}
+     "reasons": ["..."], "evaluationID": "0b0c...", "timestamp": "2026-11-27T10:30:00.123456Z",
+     "dryRun": false}
 
 ``previousDecision`` is null the first time an SLO with no audit history is seen (announced
 only when that first decision is not ALLOW). ``evaluationID`` is the audit record: the
-receiver can fetch the whole evidence with ``GET /v1/audit``.
+receiver can fetch the whole evidence with ``GET /v1/audit``. ``dryRun`` is true for an SLO in dry
+run: ``decision`` is the policy's real decision, but the gate answered ALLOW and blocked nobody.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class DecisionChange:
     reasons: tuple[str, ...]
     evaluation_id: str
     timestamp: datetime
+    dry_run: bool = False
 
     @classmethod
     def of(cls, evaluation: Evaluation, previous: Decision | None) -> DecisionChange:
@@ -47,6 +50,7 @@ class DecisionChange:
             reasons=evaluation.reasons,
             evaluation_id=evaluation.evaluation_id,
             timestamp=evaluation.timestamp,
+            dry_run=evaluation.dry_run,
         )
 
     def describe(self) -> str:
@@ -67,6 +71,7 @@ class DecisionChange:
             "reasons": list(self.reasons),
             "evaluationID": self.evaluation_id,
             "timestamp": rfc3339(self.timestamp),
+            "dryRun": self.dry_run,
         }
         return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -65,14 +65,20 @@ async def test_server_notifies_changes_and_a_restart_announces_nothing_new(
         live = await start_live(settings)
         try:
             # First sight, no history: every SLO that is not ALLOW is news.
-            await receiver.wait_for(5)
+            await receiver.wait_for(7)
             assert sorted(_changes(receiver)) == [
                 ("api-warn-only", None, "WARN"),
                 ("batch-zero-traffic", None, "WARN"),
                 ("billing-stale", None, "WARN"),
                 ("checkout-fast-burn", None, "BLOCK"),
+                ("payments-budget-policy", None, "WARN"),
+                # Dry run: the real decision is announced, flagged, though the gate answers ALLOW.
+                ("recommendations-dry-run", None, "BLOCK"),
                 ("search-slow-burn", None, "BLOCK"),
             ]
+            flagged = {body["sloID"]: body["dryRun"] for body in (r.json() for r in receiver.accepted())}
+            assert flagged["recommendations-dry-run"] is True
+            assert flagged["checkout-fast-burn"] is False
             assert all(receiver.signature_ok(r) for r in receiver.received)
 
             async def both_firing() -> bool:
@@ -86,7 +92,7 @@ async def test_server_notifies_changes_and_a_restart_announces_nothing_new(
             await until(both_firing, "an alert per blocked SLO")
 
             await _make_healthy(live, "checkout-fast-burn")
-            await receiver.wait_for(6)
+            await receiver.wait_for(8)
             assert _changes(receiver)[-1] == ("checkout-fast-burn", "BLOCK", "ALLOW")
 
             async def checkout_resolved() -> bool:
@@ -105,5 +111,5 @@ async def test_server_notifies_changes_and_a_restart_announces_nothing_new(
                 await live.app.scheduler.evaluate_now(slo_id)
         finally:
             await stop_live(live)  # delivers what is queued
-        assert _changes(receiver)[6:] == [("checkout-fast-burn", "ALLOW", "BLOCK")]
+        assert _changes(receiver)[8:] == [("checkout-fast-burn", "ALLOW", "BLOCK")]
         assert await alerts(client, alertmanager, "checkout-fast-burn")

@@ -62,6 +62,7 @@ async def test_webhook_posts_the_documented_payload_signed() -> None:
         "reasons": list(sent.reasons),
         "evaluationID": sent.evaluation_id,
         "timestamp": "2026-11-27T10:30:00.123456Z",
+        "dryRun": False,
     }
     assert metric(telemetry, "aegis_notifications_sent_total", "chatops") == 1
 
