@@ -30,6 +30,11 @@ class Settings:
     log_level: str = "INFO"
     # Upper bound on one evaluation, adapter retries included.
     evaluation_timeout: float = 60.0
+    # --- Hot reload and metric backends (docs/operations.md) ---
+    # Seconds between checks of the SLO directory, keys and backends files for changes; 0: SIGHUP only.
+    slo_reload_interval: float = 10.0
+    # YAML file of named metric backends beside the flags' "default" one.
+    backends_file: str | None = None
     # --- Security and operations (docs/security.md, docs/operations.md) ---
     # YAML file of API keys (name, sha256, scopes); None: every RPC is open.
     api_keys_file: str | None = None

@@ -266,13 +266,17 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 async def run(app: Application, logger: logging.Logger) -> None:
-    """Serve until SIGINT or SIGTERM, then drain and stop (docs/operations.md); SIGHUP reloads keys."""
+    """Serve until SIGINT or SIGTERM, then drain and stop (docs/operations.md).
+
+    SIGHUP reloads everything configured from files (``Application.reload``): one handler, since
+    asyncio keeps one per signal.
+    """
     server = Server(app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, app.reload_keys)
+    loop.add_signal_handler(signal.SIGHUP, app.request_reload)
     try:
         await server.start()
         waiter = asyncio.create_task(stop.wait())

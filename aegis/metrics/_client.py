@@ -28,6 +28,7 @@ from aegis.metrics._retry import Backoff, parse_retry_after
 from aegis.metrics._sharing import SharedResults
 from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.metrics.recorder import AdapterRecorder
+from aegis.spec.model import DEFAULT_BACKEND
 
 _QUERY_PATH = "/api/v1/query"
 
@@ -55,6 +56,7 @@ class PrometheusClient:
         rng: random.Random,
         logger: logging.Logger,
         clock: Callable[[], float] = time.monotonic,
+        name: str = DEFAULT_BACKEND,
     ) -> None:
         self._config = config
         self._recorder = recorder
@@ -64,7 +66,9 @@ class PrometheusClient:
         self._backoff = Backoff(config.initial_backoff, config.max_backoff)
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._shared: SharedResults[tuple[str, float], QueryOutcome] = SharedResults(config.cache_ttl, clock)
-        self._where = f"Prometheus at {config.redacted_url}"
+        # Errors name the backend when there are several (the backends file), the URL always.
+        named = f"backend {name!r}" if name != DEFAULT_BACKEND else "Prometheus"
+        self._where = f"{named} at {config.redacted_url}"
         self.stats = RequestStats()
         base_url, auth = split_credentials(config)
         self._http = httpx.AsyncClient(

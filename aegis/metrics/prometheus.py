@@ -31,7 +31,7 @@ from aegis.metrics.base import Measurement, WindowSample
 from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.metrics.recorder import AdapterRecorder, NoopAdapterRecorder
 from aegis.spec.durations import Window
-from aegis.spec.model import SLO
+from aegis.spec.model import DEFAULT_BACKEND, SLO
 
 __all__ = ["PrometheusAdapter", "PrometheusConfig"]
 
@@ -58,11 +58,13 @@ class PrometheusAdapter:
         recorder: AdapterRecorder | None = None,
         logger: logging.Logger | None = None,
         rng: random.Random | None = None,
+        name: str = DEFAULT_BACKEND,
     ) -> None:
         self.config = config
         self._logger = logger or logging.getLogger(__name__)
         self._client = PrometheusClient(
             config,
+            name=name,
             recorder=recorder or NoopAdapterRecorder(),
             rng=rng or random.Random(),
             logger=self._logger,

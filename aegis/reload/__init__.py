@@ -1,0 +1,22 @@
+"""Hot reload: one seam (``Reloader``) over every source configured from files.
+
+``SLOFiles`` (the SLO directory, last good versions kept), ``KeysFile`` (API keys) and the
+backends file (``aegis.metrics.backends``) are ``Reloadable``; the server builds one Reloader
+over them, called by its SIGHUP handler and by its polling watcher (docs/operations.md).
+"""
+
+from aegis.reload.keys_file import KeysFile
+from aegis.reload.last_good import Merged, keep_last_good
+from aegis.reload.reloader import Offload, Reloadable, Reloader, ReloadResult
+from aegis.reload.slo_files import SLOFiles
+
+__all__ = [
+    "KeysFile",
+    "Merged",
+    "Offload",
+    "ReloadResult",
+    "Reloadable",
+    "Reloader",
+    "SLOFiles",
+    "keep_last_good",
+]
