@@ -11,7 +11,7 @@ GRPCURL_VERSION := v1.9.4
 GHZ_VERSION := v0.120.0
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
-APT_PACKAGES := prometheus victoria-metrics postgresql curl jq
+APT_PACKAGES := prometheus victoria-metrics postgresql curl jq prometheus-alertmanager e2fsprogs
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
 .PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration
@@ -39,13 +39,15 @@ migration: install ## New audit-schema revision from aegis/store/_schema.py: mak
 	@test -n "$(m)" || { echo 'usage: make migration m="what the revision does"' >&2; exit 2; }
 	$(PY) scripts/new_revision.py "$(m)"
 
-system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, curl, jq) when missing
+system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, Alertmanager, curl, jq) when missing
 	@missing=""; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v jq >/dev/null || missing="$$missing jq"; \
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing="$$missing victoria-metrics"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
+	command -v chattr >/dev/null || missing="$$missing e2fsprogs"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aegis.auth import KeyFileError, Keyring, load_keys
 from aegis.config import Settings
@@ -16,16 +17,30 @@ from aegis.lifecycle import Lifecycle
 from aegis.metrics.backends_file import BackendsFileError, BackendSpec
 from aegis.metrics.base import MetricsAdapter
 from aegis.metrics.synthetic import FixtureError
+from aegis.notify import NotificationsConfig, NotificationsConfigError, Notifier, build_notifier
 from aegis.reload import KeysFile, Reloadable, Reloader, ReloadResult, SLOFiles
 from aegis.reload.backends import Backends
-from aegis.scheduler import EvaluationListener, Evaluator, LatestInMemory, Scheduler, SLOCatalog
+from aegis.scheduler import (
+    CatalogChange,
+    EvaluationListener,
+    Evaluator,
+    LatestInMemory,
+    Scheduler,
+    SLOCatalog,
+)
 from aegis.spec.loader import SpecDirectoryError, SpecProblem
 from aegis.spec.model import DEFAULT_BACKEND
 from aegis.store import database
 from aegis.store.base import AuditStore
+from aegis.store.retention import AuditRetention
 from aegis.store.sql import AuditStoreOpenError, SQLAuditStore
 from aegis.store.writer import AuditWriter
 from aegis.telemetry import Telemetry
+
+# Seconds the audit flush gets at shutdown even when the drain used up the grace, and the most
+# that queued notifications get.
+_AUDIT_FLUSH_MIN = 2.0
+_NOTIFY_FLUSH_MAX = 2.0
 
 
 class ConfigurationError(Exception):
@@ -47,6 +62,7 @@ class Application:
         self.backends = _build_backends(settings, self.telemetry, self.logger)
         # One adapter for the scheduler: it routes each SLO to the backend it names.
         self.adapter: MetricsAdapter = self.backends.router
+        self.notifier: Notifier | None = _build_notifier(settings, self.telemetry, self.logger)
         self.store: AuditStore
         self.store, schema_note = _open_store(settings)
         # None: no keys file, every RPC is open (the quick start).
@@ -70,7 +86,17 @@ class Application:
         self.reloader = Reloader(
             sources, interval=settings.slo_reload_interval, telemetry=self.telemetry, logger=self.logger
         )
-        self.audit = AuditWriter(self.store, self.telemetry, logger=self.logger)
+        # The journal: each evaluation is durable in the audit before anyone sees it.
+        self.audit = AuditWriter(
+            self.store, self.telemetry, wait=settings.audit_commit_wait, logger=self.logger
+        )
+        self.retention = (
+            AuditRetention(
+                self.store, timedelta(seconds=settings.audit_retention), self.telemetry, logger=self.logger
+            )
+            if settings.audit_retention
+            else None
+        )
         self.evaluator = Evaluator(
             self.adapter,
             telemetry=self.telemetry,
@@ -80,14 +106,18 @@ class Application:
         self.backends.on_change = self._backends_changed
         self.latest = LatestInMemory()
         # Every evaluation goes to each listener, in this order (the latest cache is always first).
-        self.listeners: list[EvaluationListener] = [self.telemetry, self.audit]
+        self.listeners: list[EvaluationListener] = [self.telemetry]
+        if self.notifier is not None:
+            self.listeners.append(self.notifier)
         self.scheduler = Scheduler(
             self.catalog,
             self.evaluator,
             latest=self.latest,
             listeners=self.listeners,
+            journal=self.audit,
             logger=self.logger,
         )
+        self.catalog.subscribe(self._forget_removed)
         if schema_note:
             self.logger.info("%s", schema_note)
         self.backends.log_in_force()
@@ -106,14 +136,28 @@ class Application:
 
     async def start(self) -> None:
         self.audit.start()
+        if self.notifier is not None:
+            # Before the first evaluation: a restart must not announce every SLO as a change.
+            await self.notifier.restore(self.store, list(self.catalog.entries))
+            self.notifier.start()
+        if self.retention is not None:
+            self.retention.start()
         self.scheduler.start()
         self.reloader.start()
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop evaluating (running evaluations get ``grace``), then flush the audit and close."""
+        """Stop evaluating (running evaluations get ``grace``), then drain the audit, then notifications.
+
+        The audit gets at least a couple of seconds whatever is left of the grace: a healthy
+        store flushes in milliseconds, and a record dropped here is an evaluation lost.
+        """
         await self.reloader.stop()
         await self.scheduler.stop(grace)
-        await self.audit.stop()
+        if self.retention is not None:
+            await self.retention.stop()
+        await self.audit.stop(max(self.settings.shutdown_grace if grace is None else grace, _AUDIT_FLUSH_MIN))
+        if self.notifier is not None:
+            await self.notifier.stop(grace=_NOTIFY_FLUSH_MAX)
         await self.adapter.aclose()
         await self.store.aclose()
 
@@ -144,12 +188,25 @@ class Application:
         ]
         reasons += self.reloader.problems()
         reasons += [f"synthetic fixture problem: {problem}" for problem in self.fixture_problems]
+        audit = self.audit.health
+        if not audit.writable:
+            reasons.insert(
+                0,
+                f"audit store unavailable for {audit.down_for:.0f}s: {audit.problem}; decisions are still "
+                f"served, {audit.queued} record(s) waiting, {audit.dropped} dropped",
+            )
         if not len(self.catalog):
             return Readiness(False, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
         pending = self.scheduler.not_yet_evaluated()
         if pending:
             return Readiness(False, [f"not evaluated yet: {', '.join(pending)}", *reasons])
-        return Readiness(True, reasons)
+        return Readiness(audit.writable, reasons)
+
+    def _forget_removed(self, change: CatalogChange) -> None:
+        for slo_id in change.removed:
+            self.telemetry.forget_slo(slo_id)
+            if self.notifier is not None:
+                self.notifier.forget(slo_id)
 
 
 def _load_specs(slo_files: SLOFiles) -> None:
@@ -201,6 +258,21 @@ def _default_backend(settings: Settings) -> BackendSpec:
 def _evaluation_timeout(settings: Settings, backends: Backends) -> float:
     """The scheduler's hard stop must leave every backend its whole retry budget."""
     return max(settings.evaluation_timeout, backends.longest_budget() + 15.0)
+
+
+def _build_notifier(settings: Settings, telemetry: Telemetry, logger: logging.Logger) -> Notifier | None:
+    if not settings.notifications_file:
+        return None
+    try:
+        config = NotificationsConfig.load(settings.notifications_file)
+    except NotificationsConfigError as err:
+        raise ConfigurationError(str(err)) from err
+    logger.info(
+        "notifying decision changes to %d webhook(s)%s",
+        len(config.webhooks),
+        f" and Alertmanager at {', '.join(config.alertmanager.urls)}" if config.alertmanager else "",
+    )
+    return build_notifier(config, telemetry, logger)
 
 
 def _open_store(settings: Settings) -> tuple[AuditStore, str | None]:

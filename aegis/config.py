@@ -50,3 +50,9 @@ class Settings:
     http_body_timeout: float = 30.0
     # REST connections open at once; None: half the file-descriptor limit, at most 4096.
     max_connections: int | None = None
+    # Delete audit records older than this many seconds (--audit-retention 90d); None keeps all.
+    audit_retention: float | None = None
+    # Longest wait for an audit record to be durable before its evaluation is published anyway.
+    audit_commit_wait: float = 5.0
+    # YAML file of webhooks and Alertmanager URLs told about decision changes (--notifications-file).
+    notifications_file: str | None = None

@@ -8,6 +8,7 @@ the cheap default, so nothing ever needs a None check.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -32,14 +33,102 @@ class Telemetry:
             ["slo_id", "decision"],
             registry=self.registry,
         )
+        self._evaluation_seconds = Histogram(
+            "aegis_evaluation_duration_seconds",
+            "Time one evaluation took: reading the metrics backend and deciding.",
+            ["slo_id"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=self.registry,
+        )
+        self._last_evaluation = Gauge(
+            "aegis_slo_last_evaluation_timestamp_seconds",
+            "Unix time of each SLO's latest evaluation (alert when it falls behind).",
+            ["slo_id"],
+            registry=self.registry,
+        )
+        self._adapter_errors = Counter(
+            "aegis_adapter_errors",
+            "Evaluations whose metrics read failed, by SLO and kind (timeout, rejected, ...).",
+            ["slo_id", "kind"],
+            registry=self.registry,
+        )
+        self._slo_load_errors = Gauge(
+            "aegis_slo_load_errors",
+            "SLO files that failed to load at the last (re)load.",
+            registry=self.registry,
+        )
         self._audit_failures = Counter(
             "aegis_audit_write_failures",
-            "Audit records that could not be written (the decision was still served).",
+            "Audit records the store refused (e.g. a duplicate id); the decision was still served.",
             registry=self.registry,
         )
         self._audit_dropped = Counter(
             "aegis_audit_dropped",
-            "Audit records dropped because the write queue was full.",
+            "Audit records lost: the queue was full while the store was down, or shutdown came first.",
+            registry=self.registry,
+        )
+        self._audit_commits = Counter(
+            "aegis_audit_commits",
+            "Audit transactions committed (each holds a group of records, one fsync).",
+            registry=self.registry,
+        )
+        self._audit_records = Counter(
+            "aegis_audit_records_written",
+            "Audit records committed.",
+            registry=self.registry,
+        )
+        self._audit_batch = Histogram(
+            "aegis_audit_batch_size",
+            "Records per audit commit.",
+            buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
+            registry=self.registry,
+        )
+        self._audit_commit_failures = Counter(
+            "aegis_audit_commit_failures",
+            "Audit commits that failed because of the store (full disk, read-only, lost connection).",
+            registry=self.registry,
+        )
+        self._audit_unconfirmed = Counter(
+            "aegis_audit_unconfirmed",
+            "Evaluations published before their audit record was durable (store down or too slow).",
+            registry=self.registry,
+        )
+        self._audit_queue = Gauge(
+            "aegis_audit_queue_depth",
+            "Audit records waiting to be committed.",
+            registry=self.registry,
+        )
+        self._audit_up = Gauge(
+            "aegis_audit_store_up",
+            "1 while the audit store accepts writes, 0 during an outage.",
+            registry=self.registry,
+        )
+        self._audit_pruned = Counter(
+            "aegis_audit_pruned_records",
+            "Audit records deleted by retention.",
+            registry=self.registry,
+        )
+        self._audit_prune_failures = Counter(
+            "aegis_audit_prune_failures",
+            "Retention passes that stopped on a store error.",
+            registry=self.registry,
+        )
+        self._notifications = Counter(
+            "aegis_notifications_sent",
+            "Notifications delivered, by sink (a webhook's name, or alertmanager).",
+            ["sink"],
+            registry=self.registry,
+        )
+        self._notification_failures = Counter(
+            "aegis_notification_failures",
+            "Notifications given up on after every retry, by sink.",
+            ["sink"],
+            registry=self.registry,
+        )
+        self._notifications_dropped = Counter(
+            "aegis_notifications_dropped",
+            "Notifications dropped because the sink's queue was full (a slow or dead receiver).",
+            ["sink"],
             registry=self.registry,
         )
         self._adapter_failures = Counter(
@@ -89,11 +178,6 @@ class Telemetry:
             ["source", "result"],
             registry=self.registry,
         )
-        self._slo_load_errors = Gauge(
-            "aegis_slo_load_errors",
-            "SLO files that failed to load at the last (re)load.",
-            registry=self.registry,
-        )
         self._slos_on_last_good = Gauge(
             "aegis_slos_on_last_good_version",
             "SLOs evaluated from their last good version because their file no longer loads.",
@@ -128,14 +212,63 @@ class Telemetry:
         self._decision.labels(slo_id).set(decision.severity)
 
     def on_evaluation(self, event: Evaluated) -> None:
-        """As an evaluation listener: count it and publish the SLO's latest decision."""
-        self.evaluation(event.slo.id, event.evaluation.decision)
+        """As an evaluation listener: count it, publish the SLO's latest decision and its time."""
+        slo_id = event.slo.id
+        self.evaluation(slo_id, event.evaluation.decision)
+        self._last_evaluation.labels(slo_id).set(event.evaluation.timestamp.timestamp())
+        if event.error is not None:
+            self._adapter_errors.labels(slo_id, event.error_kind or "unknown").inc()
+
+    def evaluation_duration(self, slo_id: str, seconds: float) -> None:
+        self._evaluation_seconds.labels(slo_id).observe(seconds)
+
+    def forget_slo(self, slo_id: str) -> None:
+        """A removed SLO's per-SLO gauges go, so dashboards stop showing a ghost."""
+        for gauge in (self._decision, self._last_evaluation):
+            with contextlib.suppress(KeyError):
+                gauge.remove(slo_id)
+
+    def watch_slo_load_errors(self, count: Callable[[], int]) -> None:
+        """Read the number of problem files from the catalog at each scrape."""
+        self._slo_load_errors.set_function(lambda: float(count()))
 
     def audit_write_failed(self) -> None:
         self._audit_failures.inc()
 
-    def audit_dropped(self) -> None:
-        self._audit_dropped.inc()
+    def audit_dropped(self, count: int = 1) -> None:
+        self._audit_dropped.inc(count)
+
+    def audit_committed(self, records: int) -> None:
+        self._audit_commits.inc()
+        self._audit_records.inc(records)
+        self._audit_batch.observe(records)
+
+    def audit_commit_failed(self) -> None:
+        self._audit_commit_failures.inc()
+
+    def audit_unconfirmed(self) -> None:
+        self._audit_unconfirmed.inc()
+
+    def audit_queue_depth(self, depth: int) -> None:
+        self._audit_queue.set(depth)
+
+    def audit_store_up(self, up: bool) -> None:
+        self._audit_up.set(1 if up else 0)
+
+    def audit_pruned(self, records: int) -> None:
+        self._audit_pruned.inc(records)
+
+    def audit_prune_failed(self) -> None:
+        self._audit_prune_failures.inc()
+
+    def notification_sent(self, sink: str) -> None:
+        self._notifications.labels(sink).inc()
+
+    def notification_failed(self, sink: str) -> None:
+        self._notification_failures.labels(sink).inc()
+
+    def notification_dropped(self, sink: str) -> None:
+        self._notifications_dropped.labels(sink).inc()
 
     def adapter_failed(self, slo_id: str) -> None:
         self._adapter_failures.labels(slo_id).inc()
@@ -145,10 +278,6 @@ class Telemetry:
 
     def reloaded(self, source: str, result: str) -> None:
         self._reloads.labels(source, result).inc()
-
-    def watch_slo_load_errors(self, count: Callable[[], int]) -> None:
-        """Read the number of problem files from the catalog at each scrape."""
-        self._slo_load_errors.set_function(lambda: float(count()))
 
     def watch_slos_on_last_good(self, count: Callable[[], int]) -> None:
         self._slos_on_last_good.set_function(lambda: float(count()))

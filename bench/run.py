@@ -12,6 +12,7 @@ BENCHES = [
     [sys.executable, str(HERE / "bench_audit.py"), "--rows", "1000000"],
     [sys.executable, str(HERE / "bench_hostile_files.py")],
     [sys.executable, str(HERE / "bench_migrations.py"), "--rows", "100000"],
+    [sys.executable, str(HERE / "bench_audit_ingest.py")],
 ]
 
 

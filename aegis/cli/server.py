@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from aegis.cli._database_options import add_database_options
 from aegis.config import Settings
 from aegis.logs import configure_logging
+from aegis.spec.durations import DurationError, Window
 from aegis.store.migrate import SCHEMA_POLICIES
 
 EXIT_CONFIG = 2
@@ -80,6 +81,18 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env.get("DB_UPGRADE") or "auto",
         help="at start, bring the audit schema to this version's: auto = SQLite yes, other databases "
         "only checked (run `aegis db upgrade`); always; never = check only (DB_UPGRADE; default auto)",
+    )
+    add(
+        "--audit-retention",
+        default=env.get("AUDIT_RETENTION") or None,
+        metavar="DURATION",
+        help="delete audit records older than this, e.g. 90d (AUDIT_RETENTION; default: keep everything)",
+    )
+    add(
+        "--notifications-file",
+        default=env.get("NOTIFICATIONS_FILE") or None,
+        metavar="FILE",
+        help="YAML file of webhooks and Alertmanager URLs told when a decision changes (NOTIFICATIONS_FILE)",
     )
     add(
         "--log-level",
@@ -261,6 +274,7 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         raise SystemExit(
             "aegis-server: error: --adapter prometheus needs --prometheus-url (or PROMETHEUS_URL)"
         )
+    retention = _retention(args.audit_retention)
     return Settings(
         host=args.host,
         port=args.port,
@@ -284,6 +298,8 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         db_url=args.db_url,
         db_upgrade=args.db_upgrade,
         log_level=args.log_level,
+        audit_retention=retention,
+        notifications_file=args.notifications_file,
         # The scheduler's hard stop must leave the adapter its whole retry budget.
         evaluation_timeout=max(60.0, args.prometheus_evaluation_budget + 15.0),
         api_keys_file=args.api_keys_file,
@@ -298,6 +314,18 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         slo_reload_interval=args.slo_reload_interval,
         backends_file=args.backends_file,
     )
+
+
+def _retention(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    try:
+        return float(Window.parse(raw).seconds)
+    except DurationError:
+        raise SystemExit(
+            f"aegis-server: error: --audit-retention (AUDIT_RETENTION) must be a duration like 90d, 12w "
+            f"or 36h, got {raw!r}"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

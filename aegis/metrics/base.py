@@ -40,6 +40,8 @@ class WindowSample:
     longest_gap: timedelta | None = None
     # Why the window has no data, e.g. a backend error quoted verbatim.
     error: str | None = None
+    # What kind of failure ``error`` is, a short label for metrics: timeout, rejected, ...
+    error_kind: str | None = None
 
     @property
     def has_data(self) -> bool:
@@ -54,6 +56,7 @@ class Measurement:
     windows: Mapping[Window, WindowSample] = field(default_factory=dict)
     # A failure that concerns the whole SLO rather than one window (e.g. a rejected query).
     error: str | None = None
+    error_kind: str | None = None
 
     def sample(self, window: Window) -> WindowSample | None:
         return self.windows.get(window)

@@ -46,6 +46,8 @@ class _Read:
 
     value: float | None = None
     error: str | None = None
+    # The failure's counter label (QueryFailure.outcome, or invalid_result).
+    kind: str | None = None
 
 
 class PrometheusAdapter:
@@ -93,13 +95,14 @@ class PrometheusAdapter:
         except Exception as err:
             # The port must not raise; a bug here still ends as a WARN with a reason.
             self._logger.exception("the Prometheus adapter failed on SLO %s", slo.id)
-            return Measurement(at=at, error=f"the Prometheus adapter failed: {type(err).__name__}: {err}")
+            error = f"the Prometheus adapter failed: {type(err).__name__}: {err}"
+            return Measurement(at=at, error=error, error_kind="exception")
 
     async def _measure(self, slo: SLO, windows: tuple[Window, ...], at: datetime) -> Measurement:
         when = aligned(at, self.config.time_alignment)
         problem = _unsupported(slo)
         if problem is not None:
-            return Measurement(at=when, error=problem)
+            return Measurement(at=when, error=problem, error_kind="unsupported_query")
         try:
             plan = build_plan(
                 slo,
@@ -109,7 +112,7 @@ class PrometheusAdapter:
                 min_step=self.config.timeline_min_step,
             )
         except TemplateError as err:
-            return Measurement(at=when, error=f"SLO {slo.id}: {err}")
+            return Measurement(at=when, error=f"SLO {slo.id}: {err}", error_kind="template")
         moment = when.timestamp()
         deadline = time.monotonic() + self.config.evaluation_budget
         reads, timeline = await asyncio.gather(
@@ -137,7 +140,7 @@ class PrometheusAdapter:
                 self._logger.info("combined query refused (%s); asking its parts one by one", outcome.detail)
                 alone = list(parts)
             else:
-                reads.update({p.key: _Read(error=outcome.detail) for p in combinable})
+                reads.update({p.key: _Read(error=outcome.detail, kind=outcome.outcome) for p in combinable})
         else:
             alone = list(parts)
         answers = await asyncio.gather(*(self._read_alone(p, at, deadline) for p in alone))
@@ -149,12 +152,12 @@ class PrometheusAdapter:
         if not isinstance(outcome, QueryData):
             if outcome.rejected:
                 what = part.field if part.window is None else f"{part.field} for window {part.window}"
-                return _Read(error=f"Prometheus rejected the {what}: {outcome.detail}")
-            return _Read(error=outcome.detail)
+                return _Read(error=f"Prometheus rejected the {what}: {outcome.detail}", kind=outcome.outcome)
+            return _Read(error=outcome.detail, kind=outcome.outcome)
         try:
             return _Read(single_value(outcome))
         except UnusableResult as err:
-            return _Read(error=f"{part.field} for window {part.window}: {err}")
+            return _Read(error=f"{part.field} for window {part.window}: {err}", kind="invalid_result")
 
     async def _read_timeline(
         self, slo: SLO, plan: Plan, at: float, deadline: float
@@ -206,7 +209,8 @@ def _split(data: QueryData, parts: Sequence[Part]) -> dict[str, _Read]:
         try:
             reads[part.key] = _Read(sum_values(by_key[part.key]) if part.key in by_key else None)
         except UnusableResult as err:
-            reads[part.key] = _Read(error=f"{part.field} for window {part.window}: {err}")
+            error = f"{part.field} for window {part.window}: {err}"
+            reads[part.key] = _Read(error=error, kind="invalid_result")
     return reads
 
 
@@ -226,6 +230,7 @@ def _assemble(
     for window in windows:
         good, total = reads[f"good:{window}"], reads[f"total:{window}"]
         error = good.error or total.error
+        kind = good.kind if good.error else total.kind
         samples[window] = WindowSample(
             good=None if error else good.value,
             total=None if error else total.value,
@@ -237,6 +242,7 @@ def _assemble(
                 else None
             ),
             error=error,
+            error_kind=kind if error else None,
         )
     return Measurement(at=when, windows=samples)
 

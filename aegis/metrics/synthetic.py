@@ -237,7 +237,8 @@ class SyntheticAdapter:
         missing = [name for name in names if name not in self._fixtures]
         if missing:
             name = shorten(missing[0], 80)
-            return Measurement(at=at, error=f"no synthetic fixture named {name!r} in {self._source}")
+            error = f"no synthetic fixture named {name!r} in {self._source}"
+            return Measurement(at=at, error=error, error_kind="missing_fixture")
         good, total = (self._fixtures[name] for name in names)
         samples = {}
         for window in windows:
@@ -245,7 +246,7 @@ class SyntheticAdapter:
             if good_entry is None or total_entry is None:
                 lacking = names[0] if good_entry is None else names[1]
                 error = f"fixture {lacking!r} has no window {window}"
-                samples[window] = WindowSample(None, None, error=error)
+                samples[window] = WindowSample(None, None, error=error, error_kind="missing_fixture")
             else:
                 samples[window] = _sample(good_entry, total_entry, at)
         return Measurement(at=at, windows=samples)

@@ -1,14 +1,16 @@
 """Scheduling evaluations: the catalog of SLOs, one evaluation, the loops, and where results go.
 
 ``Scheduler`` decides when; ``Evaluator`` makes one evaluation; ``SLOCatalog`` is the SLO set
-(replaced as a whole on reload); listeners (``EvaluationListener``) receive every result, the
-latest-result cache (``LatestStates``) among them; ``Ownership`` says which SLOs this process
-evaluates; ``Timer`` and ``Clock`` make time injectable.
+(replaced as a whole on reload); the ``Journal`` (the audit) takes every result first, then
+listeners (``EvaluationListener``) receive it, the latest-result cache (``LatestStates``) among
+them; ``Ownership`` says which SLOs this process evaluates; ``Timer`` and ``Clock`` make time
+injectable.
 """
 
 from aegis.scheduler.catalog import CatalogChange, CatalogEntry, SLOCatalog
 from aegis.scheduler.core import Scheduler
 from aegis.scheduler.evaluator import Evaluator
+from aegis.scheduler.journal import Journal, NoJournal
 from aegis.scheduler.latest import LatestInMemory, LatestStates, SLOState
 from aegis.scheduler.listeners import Evaluated, EvaluationListener
 from aegis.scheduler.ownership import OwnAll, Ownership
@@ -21,8 +23,10 @@ __all__ = [
     "Evaluated",
     "EvaluationListener",
     "Evaluator",
+    "Journal",
     "LatestInMemory",
     "LatestStates",
+    "NoJournal",
     "OwnAll",
     "Ownership",
     "SLOCatalog",

@@ -5,6 +5,10 @@ evaluations are staggered over a short spread (not all at once, and not a whole 
 which would keep /readyz down for minutes); later ones follow each SLO's interval from there. A
 fresh evaluation asked for by many callers at once runs once: they all await the same task.
 
+Nobody sees an evaluation before the journal has it (commit before publish): the latest cache,
+the caller of ``evaluate_now`` and the listeners hear of it only after its audit record is
+durable, or after the journal's bounded wait when the store is down.
+
 The SLO set comes from a catalog and follows its changes (hot reload): added SLOs start, changed
 ones restart at once, removed ones stop and are forgotten. Scheduled runs happen only for SLOs this
 process owns (one owner per SLO across replicas); time comes from an injectable timer.
@@ -21,8 +25,9 @@ from typing import Any
 from aegis.engine.model import Evaluation
 from aegis.scheduler.catalog import CatalogChange, SLOCatalog
 from aegis.scheduler.evaluator import Evaluator
+from aegis.scheduler.journal import Journal, NoJournal
 from aegis.scheduler.latest import LatestStates, SLOState
-from aegis.scheduler.listeners import EvaluationListener, notify_all
+from aegis.scheduler.listeners import Evaluated, EvaluationListener, notify_all
 from aegis.scheduler.ownership import OwnAll, Ownership
 from aegis.scheduler.timing import SystemTime, Timer
 from aegis.spec.model import SLO
@@ -36,6 +41,7 @@ class Scheduler:
         *,
         latest: LatestStates,
         listeners: Sequence[EvaluationListener] = (),
+        journal: Journal | None = None,
         ownership: Ownership | None = None,
         timer: Timer | None = None,
         startup_spread: float = 2.0,
@@ -45,6 +51,7 @@ class Scheduler:
         self.evaluator = evaluator
         self._latest = latest
         self._listeners = tuple(listeners)
+        self._journal = journal or NoJournal()
         self._ownership = ownership or OwnAll()
         self._timer = timer or SystemTime()
         self._startup_spread = startup_spread
@@ -99,12 +106,20 @@ class Scheduler:
 
     async def _evaluate(self, slo: SLO) -> Evaluation:
         event = await self.evaluator.evaluate(slo)
+        await self._commit(event)
         # An evaluation of a definition that was reloaded meanwhile is audited like any other,
         # but must not overwrite the latest result of the definition now in force.
         current = self.catalog.get(slo.id) == slo
         listeners = (self._latest, *self._listeners) if current else self._listeners
         notify_all(listeners, event, self._logger)
         return event.evaluation
+
+    async def _commit(self, event: Evaluated) -> None:
+        try:
+            await self._journal.commit(event.evaluation)
+        except Exception:
+            # The journal must not raise; if it does, the decision is still served.
+            self._logger.exception("the journal failed on evaluation %s", event.evaluation.evaluation_id)
 
     # --- the loops ------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import datetime
 
@@ -45,24 +46,30 @@ class Evaluator:
         self._timeout = seconds
 
     async def evaluate(self, slo: SLO) -> Evaluated:
+        started = time.perf_counter()
         at = self._clock()
         measurement = await self._measure(slo, at)
         result = evaluate(slo, measurement, evaluation_id=str(uuid.uuid4()), now=self._clock())
-        return Evaluated(slo, result, _first_error(measurement))
+        self._telemetry.evaluation_duration(slo.id, time.perf_counter() - started)
+        error, kind = _first_error(measurement)
+        return Evaluated(slo, result, error, kind)
 
     async def _measure(self, slo: SLO, at: datetime) -> Measurement:
         try:
             return await asyncio.wait_for(self.adapter.measure(slo, slo.windows, at), timeout=self._timeout)
         except TimeoutError:
             self._telemetry.adapter_failed(slo.id)
-            return Measurement(at=at, error=f"metrics adapter timed out after {self._timeout:g}s")
+            error = f"metrics adapter timed out after {self._timeout:g}s"
+            return Measurement(at=at, error=error, error_kind="evaluation_timeout")
         except Exception as err:
             self._telemetry.adapter_failed(slo.id)
             self._logger.exception("metrics adapter raised for %s", slo.id)
-            return Measurement(at=at, error=f"metrics adapter failed: {type(err).__name__}: {err}")
+            error = f"metrics adapter failed: {type(err).__name__}: {err}"
+            return Measurement(at=at, error=error, error_kind="exception")
 
 
-def _first_error(measurement: Measurement) -> str | None:
-    errors = [measurement.error] if measurement.error else []
-    errors += [s.error for s in measurement.windows.values() if s.error]
-    return errors[0] if errors else None
+def _first_error(measurement: Measurement) -> tuple[str | None, str | None]:
+    """The first error and its kind; (None, None) for a clean read."""
+    errors = [(measurement.error, measurement.error_kind)] if measurement.error else []
+    errors += [(s.error, s.error_kind) for s in measurement.windows.values() if s.error]
+    return errors[0] if errors else (None, None)

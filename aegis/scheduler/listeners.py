@@ -1,9 +1,9 @@
-"""Where evaluations go once made: every output listens on one list (httpx's event hooks).
+"""Where evaluations go once made and journaled: every output listens on one list (httpx's hooks).
 
-The latest-result cache, the audit writer, the server's metrics and notifications are all
-listeners. The scheduler calls each in turn; a listener must be quick and must not raise (work
-that takes time is queued by the listener itself), and one that raises anyway is logged and
-skipped so the others still hear the evaluation.
+The latest-result cache, the server's metrics and notifications are all listeners; the audit is
+the journal, which has each evaluation before any listener does. The scheduler calls each in
+turn; a listener must be quick and must not raise (work that takes time is queued by the
+listener itself), and one that raises anyway is logged and skipped so the others still hear it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ class Evaluated:
     evaluation: Evaluation
     # The data-source error behind it (e.g. a rejected query); None when the read was clean.
     error: str | None = None
+    # Its kind, a short label for metrics (timeout, connection_error, rejected, ...).
+    error_kind: str | None = None
 
 
 class EvaluationListener(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -15,6 +16,14 @@ MAX_LIMIT = 1000
 
 class InvalidQueryError(ValueError):
     """A query the store cannot run, e.g. a page token it did not issue."""
+
+
+class RecordRejectedError(ValueError):
+    """The database refused the records themselves (a duplicate id, a value it cannot hold).
+
+    Unlike a store failure (full disk, lost connection) it will not pass on retry, and the
+    other records of a batch may well be fine on their own.
+    """
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,14 @@ class AuditPage:
 class AuditStore(Protocol):
     async def record(self, evaluation: Evaluation) -> None:
         """Persist one evaluation durably. May raise; callers log and count."""
+        ...
+
+    async def record_many(self, batch: Sequence[Evaluation]) -> None:
+        """Persist a batch durably in one transaction (group commit): all or nothing. May raise."""
+        ...
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest records older than ``before``; the count deleted."""
         ...
 
     async def query(self, query: AuditQuery) -> AuditPage:

@@ -13,17 +13,19 @@ import contextlib
 import os
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy import Delete, Row, Select, and_, delete, or_, select
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DataError, IntegrityError
 
 from aegis.engine.model import Evaluation
 from aegis.store import database
 from aegis.store._codec import evaluation_to_row, row_to_evaluation
 from aegis.store._paging import Cursor, decode_page_token, encode_page_token, filter_fingerprint
 from aegis.store._schema import evaluations
-from aegis.store.base import MAX_LIMIT, AuditPage, AuditQuery, InvalidQueryError
+from aegis.store.base import MAX_LIMIT, AuditPage, AuditQuery, InvalidQueryError, RecordRejectedError
 from aegis.store.database import AuditStoreOpenError
 from aegis.store.migrate import SchemaPolicy
 
@@ -72,9 +74,28 @@ class SQLAuditStore:
 
         Errors (a duplicate evaluation_id, a full disk, a lost connection) propagate.
         """
+        await self.record_many((evaluation,))
+
+    async def record_many(self, batch: Sequence[Evaluation]) -> None:
+        """Insert every row of ``batch`` in one transaction: one commit (one fsync) for all.
+
+        All or nothing: on any error nothing of the batch is stored. RecordRejectedError when the
+        rows are at fault (written alone, the others would succeed); anything else is the database.
+        """
         self._check_open()
-        row = evaluation_to_row(evaluation)
-        await asyncio.to_thread(self._insert, row)
+        if batch:
+            # Encoding (JSON evidence) runs on the worker thread too, not on the event loop.
+            await asyncio.to_thread(self._insert, batch)
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` of the oldest records evaluated before ``before``; how many went.
+
+        One short transaction, so a caller looping over batches never holds the write lock long.
+        """
+        self._check_open()
+        if before.utcoffset() is None:
+            raise ValueError(f"prune needs a timezone-aware time, got {before.isoformat()}")
+        return await asyncio.to_thread(self._delete, _prune_statement(before, limit))
 
     async def query(self, query: AuditQuery) -> AuditPage:
         self._check_open()
@@ -97,9 +118,21 @@ class SQLAuditStore:
             self._closed = True
             await asyncio.to_thread(self._engine.dispose)
 
-    def _insert(self, row: dict[str, Any]) -> None:
+    def _insert(self, batch: Sequence[Evaluation]) -> None:
+        try:
+            rows = [evaluation_to_row(evaluation) for evaluation in batch]
+        except ValueError as err:
+            raise RecordRejectedError(str(err)) from err
+        try:
+            with self._write_lock, self._engine.begin() as connection:
+                connection.execute(evaluations.insert(), rows)
+        except (IntegrityError, DataError) as err:
+            # The rows, not the database, are at fault (e.g. an evaluation_id stored already).
+            raise RecordRejectedError(str(err.orig or err).strip().splitlines()[0]) from err
+
+    def _delete(self, statement: Delete) -> int:
         with self._write_lock, self._engine.begin() as connection:
-            connection.execute(evaluations.insert(), row)
+            return connection.execute(statement).rowcount
 
     def _fetch(self, statement: Select[Any]) -> Sequence[Row[Any]]:
         with self._read_lock, self._engine.connect() as connection:
@@ -135,6 +168,13 @@ def _page_statement(query: AuditQuery, cursor: Cursor | None, fetch: int) -> Sel
             )
         )
     return select(evaluations).where(*conditions).order_by(c.evaluated_at.desc(), c.id.desc()).limit(fetch)
+
+
+def _prune_statement(before: datetime, limit: int) -> Delete:
+    # Oldest first through ix_audit_time; the same statement on SQLite and PostgreSQL.
+    c = evaluations.c
+    oldest = select(c.id).where(c.evaluated_at < before).order_by(c.evaluated_at, c.id).limit(max(limit, 1))
+    return delete(evaluations).where(c.id.in_(oldest.scalar_subquery()))
 
 
 def _check_times(query: AuditQuery) -> None:

@@ -44,7 +44,7 @@ async def call_hook(live: LiveServer, hook: str, metadata: dict[str, str] | None
         ({"sloID": "billing-stale", "failOn": "warn"}, False, "WARN"),
         ({"sloID": "api-availability", "failOn": "warn", "fresh": "true"}, True, "ALLOW"),
         ({"service": "checkout", "environment": "production"}, False, "BLOCK"),
-        ({"service": "api", "environment": "production", "fresh": "true"}, True, "ALLOW"),
+        ({"service": "api-gateway", "environment": "production", "fresh": "true"}, True, "ALLOW"),
     ],
     ids=[
         "allow",

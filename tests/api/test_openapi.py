@@ -122,7 +122,7 @@ CASES = [
     ("POST", DECIDE, DECIDE, {"sloID": "api-availability", "forceFresh": True}, 200),
     ("POST", DECIDE, DECIDE, {"sloID": "missing"}, 404),
     ("POST", DECIDE, DECIDE, {"slo_id": 3}, 400),
-    ("GET", "/v1/state/{service}/{environment}", "/v1/state/api/production", None, 200),
+    ("GET", "/v1/state/{service}/{environment}", "/v1/state/api-gateway/production", None, 200),
     ("GET", "/v1/state/{service}/{environment}", "/v1/state/api/nowhere", None, 404),
     ("GET", "/v1/slo", "/v1/slo", None, 200),
     ("GET", "/v1/slo", "/v1/slo?verbose=true", None, 400),

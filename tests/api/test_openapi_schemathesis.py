@@ -18,7 +18,7 @@ from tests.clients._process import run_tool
 from tests.conftest import ROOT, LiveServer, require_binary
 
 CONFIG = ROOT / "tests" / "api" / "schemathesis.toml"
-OPERATIONS = 5
+OPERATIONS = 6  # Decide, GetServiceState, ListSLOs, GetSLO, ListAuditRecords, Flagger
 
 
 @pytest.mark.external

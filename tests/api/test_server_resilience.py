@@ -65,7 +65,7 @@ async def test_failing_audit_writes_never_change_or_block_decisions(tmp_path: Pa
         after = await live.rest.post(
             "/v1/gate/decision", json={"sloID": "checkout-fast-burn", "forceFresh": True}
         )
-        await live.app.audit.flush()
+        # Commit before publish: the failed commit is known by the time the decision is back.
         metrics = (await live.rest.get("/metrics")).text
         audit = await live.rest.get("/v1/audit")
     finally:
@@ -73,8 +73,9 @@ async def test_failing_audit_writes_never_change_or_block_decisions(tmp_path: Pa
     assert after.status_code == 200
     assert after.json()["decision"] == before["decision"] == "BLOCK"
     assert after.json()["evaluationID"] != before["evaluationID"]
-    failures = [line for line in metrics.splitlines() if line.startswith("aegis_audit_write_failures_total")]
+    failures = [line for line in metrics.splitlines() if line.startswith("aegis_audit_commit_failures_total")]
     assert failures and float(failures[0].split()[-1]) >= 1
+    assert "aegis_audit_store_up 0.0" in metrics
     assert audit.status_code == 503, "a broken store is UNAVAILABLE, not a crash"
     assert audit.json()["code"] == 14
 

@@ -41,7 +41,12 @@ def where(live: LiveServer, transport: str) -> list[str]:
             "BLOCK checkout/production: checkout-fast-burn: BLOCK: rule fast-burn fired",
             False,
         ),
-        (["--service", "api-gateway", "--environment", "production", "--fresh"], 0, "ALLOW api-gateway/production: ", False),
+        (
+            ["--service", "api-gateway", "--environment", "production", "--fresh"],
+            0,
+            "ALLOW api-gateway/production: ",
+            False,
+        ),
     ],
     ids=["allow", "block", "warn", "warn-fails", "service-worst", "service-fresh"],
 )

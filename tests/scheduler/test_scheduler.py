@@ -76,7 +76,8 @@ def _scheduler(
         SLOCatalog(slos),
         evaluator,
         latest=LatestInMemory(),
-        listeners=[telemetry, writer],
+        listeners=[telemetry],
+        journal=writer,
         startup_spread=startup_spread,
     )
     scheduler.audit_writer = writer  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from aegis.spec.durations import Window
 from aegis.spec.model import Decision
 from aegis.store._codec import evaluation_to_row
 from aegis.store._schema import evaluations
-from aegis.store.base import MAX_LIMIT, AuditQuery, InvalidQueryError
+from aegis.store.base import MAX_LIMIT, AuditQuery, InvalidQueryError, RecordRejectedError
 from aegis.store.sql import SQLAuditStore
 from tests.store._evaluations import T0, full_evaluation, minimal_evaluation
 
@@ -270,8 +270,10 @@ async def test_store_clamps_limit_to_bounds(store: SQLAuditStore) -> None:
 async def test_store_record_raises_on_duplicate_id_and_keeps_the_first(store: SQLAuditStore) -> None:
     first = minimal_evaluation("ev-dup", T0)
     await store.record(first)
-    with pytest.raises(IntegrityError):
+    # The store says the record, not the database, is at fault, so the writer skips it alone.
+    with pytest.raises(RecordRejectedError, match=r"(?i)unique") as raised:
         await store.record(full_evaluation(evaluation_id="ev-dup"))
+    assert isinstance(raised.value.__cause__, IntegrityError)
     page = await store.query(AuditQuery())
     assert page.records == (first,)
 
