@@ -95,7 +95,8 @@ def evaluation_to_pb(evaluation: Evaluation) -> evaluation_pb2.Evaluation:
 _SLI_TYPE_TEXT = {SLIType.AVAILABILITY: "availability", SLIType.LATENCY: "latency", SLIType.RATIO: "ratio"}
 
 
-def slo_to_pb(slo: SLO, state: SLOState) -> slo_pb2.SLO:
+def slo_to_pb(slo: SLO, state: SLOState, load_error: str | None = None) -> slo_pb2.SLO:
+    """``load_error``: the SLO is the last good version of a file that no longer loads."""
     message = slo_pb2.SLO(
         id=slo.id,
         name=slo.name,
@@ -126,6 +127,8 @@ def slo_to_pb(slo: SLO, state: SLOState) -> slo_pb2.SLO:
         min_data_points=slo.min_data_points,
         labels=dict(slo.labels),
         source_file=slo.source_file,
+        load_error=load_error or "",
+        backend=slo.sli.backend,
     )
     if state.latest is not None:
         message.status.last_decision = decision_to_pb(state.latest.decision)

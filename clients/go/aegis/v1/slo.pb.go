@@ -256,7 +256,13 @@ type SLO struct {
 	SourceFile string     `protobuf:"bytes,14,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
 	Status     *SLOStatus `protobuf:"bytes,15,opt,name=status,proto3" json:"status,omitempty"`
 	// Who answers for the SLO (metadata.owner), e.g. "platform-team"; empty when the file does not say.
-	Owner         string `protobuf:"bytes,16,opt,name=owner,proto3" json:"owner,omitempty"`
+	Owner string `protobuf:"bytes,16,opt,name=owner,proto3" json:"owner,omitempty"`
+	// Why the SLO's file no longer loads (hot reload): the definition shown, and still evaluated, is
+	// the last good version. Empty when the file loads cleanly.
+	LoadError string `protobuf:"bytes,30,opt,name=load_error,json=loadError,proto3" json:"load_error,omitempty"`
+	// The metric backend that answers the SLO's queries (spec.sli.backend); "default" when the file
+	// names none.
+	Backend       string `protobuf:"bytes,31,opt,name=backend,proto3" json:"backend,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -399,6 +405,20 @@ func (x *SLO) GetStatus() *SLOStatus {
 func (x *SLO) GetOwner() string {
 	if x != nil {
 		return x.Owner
+	}
+	return ""
+}
+
+func (x *SLO) GetLoadError() string {
+	if x != nil {
+		return x.LoadError
+	}
+	return ""
+}
+
+func (x *SLO) GetBackend() string {
+	if x != nil {
+		return x.Backend
 	}
 	return ""
 }
@@ -595,7 +615,7 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\rlast_decision\x18\x01 \x01(\x0e2\x12.aegis.v1.DecisionR\flastDecision\x12F\n" +
 	"\x11last_evaluated_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastEvaluatedAt\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\x03 \x01(\tR\tlastError\"\xf2\x04\n" +
+	"last_error\x18\x03 \x01(\tR\tlastError\"\xab\x05\n" +
 	"\x03SLO\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -614,7 +634,10 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\vsource_file\x18\x0e \x01(\tR\n" +
 	"sourceFile\x12+\n" +
 	"\x06status\x18\x0f \x01(\v2\x13.aegis.v1.SLOStatusR\x06status\x12\x14\n" +
-	"\x05owner\x18\x10 \x01(\tR\x05owner\x1a9\n" +
+	"\x05owner\x18\x10 \x01(\tR\x05owner\x12\x1d\n" +
+	"\n" +
+	"load_error\x18\x1e \x01(\tR\tloadError\x12\x18\n" +
+	"\abackend\x18\x1f \x01(\tR\abackend\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +

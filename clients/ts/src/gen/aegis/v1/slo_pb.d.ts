@@ -212,6 +212,22 @@ export declare type SLO = Message<"aegis.v1.SLO"> & {
    * @generated from field: string owner = 16;
    */
   owner: string;
+
+  /**
+   * Why the SLO's file no longer loads (hot reload): the definition shown, and still evaluated, is
+   * the last good version. Empty when the file loads cleanly.
+   *
+   * @generated from field: string load_error = 30;
+   */
+  loadError: string;
+
+  /**
+   * The metric backend that answers the SLO's queries (spec.sli.backend); "default" when the file
+   * names none.
+   *
+   * @generated from field: string backend = 31;
+   */
+  backend: string;
 };
 
 /**
