@@ -153,7 +153,9 @@ class _Reader:
             values.update(self._basic_auth((*at, "basicAuth"), entry["basicAuth"]))
         url = entry.get("url")
         if not isinstance(url, str):
-            raise self.error((*at, "url"), "expected the URL of a Prometheus HTTP API, e.g. http://prometheus:9090")
+            raise self.error(
+                (*at, "url"), "expected the URL of a Prometheus HTTP API, e.g. http://prometheus:9090"
+            )
         try:
             return PrometheusConfig(url=url, **values)
         except ValueError as err:
