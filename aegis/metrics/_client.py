@@ -93,6 +93,10 @@ class PrometheusClient:
             self.stats.cached_total += 1
         return outcome
 
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
+
     async def aclose(self) -> None:
         self._shared.cancel_all()
         await self._http.aclose()

@@ -86,6 +86,11 @@ class PrometheusAdapter:
     def requests_by_outcome(self) -> Mapping[str, int]:
         return dict(self._client.stats.by_outcome)
 
+    @property
+    def closed(self) -> bool:
+        """True once ``aclose`` ran (a backend retired by a reload is closed after its last read)."""
+        return self._client.closed
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
