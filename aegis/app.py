@@ -20,6 +20,7 @@ from aegis.metrics.synthetic import FixtureError
 from aegis.notify import NotificationsConfig, NotificationsConfigError, Notifier, build_notifier
 from aegis.reload import KeysFile, Reloadable, Reloader, ReloadResult, SLOFiles
 from aegis.reload.backends import Backends
+from aegis.reload.notifications_file import NotificationsFile
 from aegis.scheduler import (
     CatalogChange,
     EvaluationListener,
@@ -83,6 +84,11 @@ class Application:
         sources: list[Reloadable] = [self.backends, self.slo_files]
         if self.keys_file is not None:
             sources.insert(0, self.keys_file)
+        if self.notifier is not None and settings.notifications_file:
+            notifications = NotificationsFile(
+                settings.notifications_file, self.notifier, self.telemetry, logger=self.logger
+            )
+            sources.append(notifications)
         self.reloader = Reloader(
             sources, interval=settings.slo_reload_interval, telemetry=self.telemetry, logger=self.logger
         )
@@ -162,7 +168,7 @@ class Application:
         await self.store.aclose()
 
     async def reload(self) -> dict[str, ReloadResult]:
-        """Read every file-configured thing again: API keys, backends, SLO files (SIGHUP).
+        """Read every file-configured thing again: API keys, backends, SLO files, notifications (SIGHUP).
 
         What is in force stays wherever a file turned bad; ``/readyz`` says which.
         """

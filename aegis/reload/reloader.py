@@ -1,6 +1,6 @@
 """The one reload seam: everything configured from files is read again on SIGHUP or when it changes.
 
-Each source (SLO files, the API keys file, the backends file) is a ``Reloadable``: it can tell
+Each source (SLO files, the API keys, backends and notifications files) is a ``Reloadable``: it can tell
 cheaply (by ``stat``) whether its files changed since it last read them, and read them again.
 The ``Reloader`` runs them in order, one reload at a time, for a SIGHUP (``reload_all``: every
 source, changed or not) and every ``interval`` seconds (``poll``: only the sources that changed,
