@@ -79,19 +79,7 @@ class Application:
         )
         _load_specs(self.slo_files)
         self.keys_file = KeysFile(self.keyring, logger=self.logger) if self.keyring is not None else None
-        # Everything configured from files, in the order a reload reads them (SLO files last:
-        # whether an SLO loads depends on the backends).
-        sources: list[Reloadable] = [self.backends, self.slo_files]
-        if self.keys_file is not None:
-            sources.insert(0, self.keys_file)
-        if self.notifier is not None and settings.notifications_file:
-            notifications = NotificationsFile(
-                settings.notifications_file, self.notifier, self.telemetry, logger=self.logger
-            )
-            sources.append(notifications)
-        self.reloader = Reloader(
-            sources, interval=settings.slo_reload_interval, telemetry=self.telemetry, logger=self.logger
-        )
+        self.reloader = self._build_reloader()
         # The journal: each evaluation is durable in the audit before anyone sees it.
         self.audit = AuditWriter(
             self.store, self.telemetry, wait=settings.audit_commit_wait, logger=self.logger
@@ -131,6 +119,17 @@ class Application:
     @property
     def spec_problems(self) -> tuple[SpecProblem, ...]:
         return self.catalog.problems
+
+    def _build_reloader(self) -> Reloader:
+        """Everything configured from files, in the order a reload reads it: SLO files after the
+        backends, since whether an SLO loads depends on them."""
+        sources: list[Reloadable] = [self.keys_file] if self.keys_file is not None else []
+        sources += [self.backends, self.slo_files]
+        if self.notifier is not None and self.settings.notifications_file:
+            path = self.settings.notifications_file
+            sources.append(NotificationsFile(path, self.notifier, self.telemetry, logger=self.logger))
+        interval = self.settings.slo_reload_interval
+        return Reloader(sources, interval=interval, telemetry=self.telemetry, logger=self.logger)
 
     def _backends_changed(self, backends: Backends) -> None:
         self.evaluator.timeout = _evaluation_timeout(self.settings, backends)

@@ -37,10 +37,12 @@ class Found:
     files: list[Path] = field(default_factory=list)
     unreadable: list[tuple[Path, str]] = field(default_factory=list)
     stamps: dict[Path, FileStamp | None] = field(default_factory=dict)
+    # (path, stamp) of each file in order, as text: comparing scans costs no Path work.
+    _stamped: list[tuple[str, FileStamp | None]] = field(default_factory=list, repr=False)
 
     def fingerprint(self) -> tuple[object, ...]:
         """Equal for two scans exactly when no file was added, removed, replaced or written."""
-        return (tuple((str(p), self.stamps.get(p)) for p in self.files), tuple(self.unreadable))
+        return (tuple(self._stamped), tuple(self.unreadable))
 
 
 def find_spec_files(directory: str | Path) -> Found:
@@ -63,20 +65,27 @@ def find_spec_files(directory: str | Path) -> Found:
     def unreadable(err: OSError) -> None:
         found.unreadable.append((Path(err.filename or root), err.strerror or str(err)))
 
-    candidates: list[Path] = []
+    # Sorted by path components (as v0.1.0's walk), built from strings: Path objects for 10,000
+    # files cost more than the stat calls.
+    candidates: list[tuple[tuple[str, ...], str]] = []
     for current, dirs, files in os.walk(root, onerror=unreadable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        candidates.extend(Path(current, name) for name in files if _is_spec_name(name))
+        relative = os.path.relpath(current, root)
+        parts = () if relative == "." else tuple(relative.split(os.sep))
+        names = [name for name in files if _is_spec_name(name)]
+        candidates.extend(((*parts, name), os.path.join(current, name)) for name in names)
     # A file reached under two names (a link, a hard link) is the same device and inode: read once.
     seen: set[tuple[int, int]] = set()
-    for path in sorted(candidates, key=lambda p: p.relative_to(root).parts):
-        stamp = file_stamp(path)
+    for _, text in sorted(candidates):
+        stamp = file_stamp(text)
         if stamp is not None:
             if stamp[:2] in seen:
                 continue
             seen.add(stamp[:2])
+        path = Path(text)
         found.files.append(path)
         found.stamps[path] = stamp
+        found._stamped.append((text, stamp))
     found.unreadable.sort()
     return found
 

@@ -6,21 +6,23 @@ contributes problems, and ids must be unique across every file. Each document
 goes to the format that claims it (``aegis.spec.formats``); the model it builds
 is then checked once, the same way for every format.
 
-A reload passes a ``LoadCache`` (only files whose stamp changed are read again)
-and the current owner of each id (a file that holds an id keeps it, even when a
-file earlier in path order starts defining it too).
+A reload passes a ``LoadCache`` (only files that changed are parsed again) and
+the current owner of each id (a file that holds an id keeps it, even when a file
+earlier in path order starts defining it too).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from aegis.bounded_read import FileRefused
 from aegis.spec.checks import backend_issues, slo_issues
 from aegis.spec.files import FileStamp, Found, find_spec_files, read_spec_text, spec_files
 from aegis.spec.formats import FORMATS, Format, format_for, unclaimed_issues
+from aegis.spec.load_cache import FileLoad, LoadCache, Loaded
 from aegis.spec.model import SLO
 from aegis.spec.problems import (
     FieldIssue,
@@ -45,68 +47,12 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    """An SLO that passed every per-document check, and where its id is written."""
-
-    slo: SLO
-    id_line: int
-
-
-@dataclass(frozen=True)
-class _FileLoad:
-    """What one file gave: reusable for as long as the file's stamp stays the same."""
-
-    stamp: FileStamp | None
-    loaded: tuple[_Loaded, ...]
-    problems: tuple[SpecProblem, ...]
-
-
-class LoadCache:
-    """Each file's result from the previous load, so that a reload reads only what changed.
-
-    Reading and checking costs about 5 ms per file: a whole directory of 10,000 files takes most
-    of a minute, one changed file among them a few milliseconds. A file whose stamp cannot be taken
-    (a dangling link) is read every time. The results depend on the formats and the backend names,
-    so a load with others starts over.
-    """
-
-    def __init__(self) -> None:
-        self._files: dict[str, _FileLoad] = {}
-        self._key: object = None
-        # Files the last load read, and files it took from here.
-        self.read = 0
-        self.reused = 0
-
-    def _begin(self, key: object) -> None:
-        if key != self._key:
-            self._files.clear()
-            self._key = key
-        self.read = self.reused = 0
-
-    def _get(self, file: str, stamp: FileStamp | None) -> _FileLoad | None:
-        cached = self._files.get(file)
-        if cached is None or stamp is None or cached.stamp != stamp:
-            return None
-        self.reused += 1
-        return cached
-
-    def _put(self, file: str, result: _FileLoad) -> None:
-        self.read += 1
-        self._files[file] = result
-
-    def _keep_only(self, files: Collection[str]) -> None:
-        for gone in set(self._files) - set(files):
-            del self._files[gone]
-
-
 def load_file(path: str | Path, *, root: str | Path | None = None) -> LoadResult:
     """Every SLO in one file (one per YAML document), or the problems that kept them out.
 
     With ``root``, a file whose links lead outside ``root`` is refused unread.
     """
-    loaded, problems = _load_documents(Path(path), root)
-    result = _FileLoad(None, tuple(loaded), tuple(problems))
+    result = _load_file(Path(path), root, FORMATS, None, LoadCache(), None)
     kept, all_problems = _assign_ids([(str(path), result)], {})
     return LoadResult(slos=tuple(kept), problems=tuple(all_problems), files=(str(path),))
 
@@ -133,17 +79,12 @@ def load_directory(
         message = "no SLO files: expected *.yaml or *.yml files in this directory or below"
         return LoadResult(problems=(*problems, SpecProblem(str(path), "", message)))
     cache = cache if cache is not None else LoadCache()
-    cache._begin((formats, None if backends is None else frozenset(backends)))
-    per_file: list[tuple[str, _FileLoad]] = []
-    for file in found.files:
-        stamp = found.stamps.get(file)
-        result = cache._get(str(file), stamp)
-        if result is None:
-            loaded, file_problems = _load_documents(file, path, formats, backends)
-            result = _FileLoad(stamp, tuple(loaded), tuple(file_problems))
-            cache._put(str(file), result)
-        per_file.append((str(file), result))
-    cache._keep_only([file for file, _ in per_file])
+    cache.begin((formats, None if backends is None else frozenset(backends)))
+    per_file = [
+        (str(file), _load_file(file, path, formats, backends, cache, found.stamps.get(file)))
+        for file in found.files
+    ]
+    cache.keep_only([file for file, _ in per_file])
     slos, id_problems = _assign_ids(per_file, owners or {})
     return LoadResult(
         slos=tuple(slos), problems=(*problems, *id_problems), files=tuple(str(f) for f in found.files)
@@ -151,11 +92,11 @@ def load_directory(
 
 
 def _assign_ids(
-    per_file: list[tuple[str, _FileLoad]], owners: Mapping[str, str]
+    per_file: list[tuple[str, FileLoad]], owners: Mapping[str, str]
 ) -> tuple[list[SLO], list[SpecProblem]]:
     """Each id to one definition: its owner's if the owner still defines it, else the first in path
     order. Returns the SLOs kept and every file's problems, in file order, duplicates included."""
-    winners: dict[str, tuple[str, _Loaded]] = {}
+    winners: dict[str, tuple[str, Loaded]] = {}
     for file, result in per_file:
         for entry in result.loaded:
             if owners.get(entry.slo.id) == file:
@@ -178,21 +119,47 @@ def _assign_ids(
     return slos, problems
 
 
-def _load_documents(
+def _load_file(
     path: Path,
     root: str | Path | None,
-    formats: tuple[Format, ...] = FORMATS,
-    backends: Collection[str] | None = None,
-) -> tuple[list[_Loaded], list[SpecProblem]]:
+    formats: tuple[Format, ...],
+    backends: Collection[str] | None,
+    cache: LoadCache,
+    stamp: FileStamp | None,
+) -> FileLoad:
+    """One file's SLOs and problems: from the cache when its stamp or its text is unchanged."""
     file = str(path)
+    cached = cache.by_stamp(file, stamp)
+    if cached is not None:
+        return cached
     try:
         text = read_spec_text(path, root)
+    except FileRefused as err:
+        result = FileLoad(stamp, None, (), (SpecProblem(file, "", shorten(str(err), 300)),))
+        cache.put(file, result, parsed=True)
+        return result
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    same = cache.by_content(file, digest)
+    if same is not None:
+        result = replace(same, stamp=stamp)
+        cache.put(file, result, parsed=False)
+        return result
+    loaded, problems = _parse(text, file, formats, backends)
+    result = FileLoad(stamp, digest, tuple(loaded), tuple(problems))
+    cache.put(file, result, parsed=True)
+    return result
+
+
+def _parse(
+    text: str, file: str, formats: tuple[Format, ...], backends: Collection[str] | None
+) -> tuple[list[Loaded], list[SpecProblem]]:
+    try:
         documents = [d for d in parse_documents(text) if d.data is not None]
-    except (FileRefused, YamlSourceError) as err:
+    except YamlSourceError as err:
         return [], [SpecProblem(file, "", shorten(str(err), 300))]
     if not documents:
         return [], [SpecProblem(file, "", "file is empty: expected at least one SLO document")]
-    loaded: list[_Loaded] = []
+    loaded: list[Loaded] = []
     problems: list[SpecProblem] = []
     for document in documents:
         slos, issues = _document_slos(document, file, formats, backends)
@@ -203,7 +170,7 @@ def _load_documents(
 
 def _document_slos(
     document: YamlDocument, file: str, formats: tuple[Format, ...], backends: Collection[str] | None
-) -> tuple[list[_Loaded], list[FieldIssue]]:
+) -> tuple[list[Loaded], list[FieldIssue]]:
     data = document.data
     if not isinstance(data, Mapping):
         expected = "expected a mapping with apiVersion, kind, metadata and spec"
@@ -214,7 +181,7 @@ def _document_slos(
     issues = [*_non_string_keys(data, ()), *chosen.structure_issues(data)]
     if issues:
         return [], issues
-    loaded: list[_Loaded] = []
+    loaded: list[Loaded] = []
     for built in chosen.build(data, file):
         model_issues = [
             *slo_issues(built.slo, built.fields),
@@ -223,7 +190,7 @@ def _document_slos(
         if model_issues:
             issues.extend(model_issues)
         else:
-            loaded.append(_Loaded(built.slo, document.line_of(built.fields.file_path(("id",)))))
+            loaded.append(Loaded(built.slo, document.line_of(built.fields.file_path(("id",)))))
     return loaded, issues
 
 
