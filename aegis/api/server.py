@@ -43,6 +43,7 @@ from aegis.api.rest_server import RestServer
 from aegis.api.service_binding import ServiceBinding
 from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
 from aegis.api.tls import load_tls
+from aegis.api.tls_reload import RotatingTls, TlsFiles
 from aegis.api.transcoder import build_rest_app
 from aegis.app import Application
 from aegis.auth import undeclared
@@ -124,7 +125,11 @@ class Server:
         self.app = app
         self._bindings = build_bindings(app)
         self._pipeline = pipeline or build_pipeline(app)
-        self._tls = load_tls(app.settings)
+        material = load_tls(app.settings)
+        # Certificates are reloaded with everything else: new connections get the newest.
+        self._tls = RotatingTls(material) if material is not None else None
+        if self._tls is not None:
+            app.reloader.add(TlsFiles(self._tls, app.settings, logger=app.logger))
         self._grpc: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._rest: RestServer | None = None

@@ -227,8 +227,8 @@ def _add_reload_and_backends(parser: argparse.ArgumentParser, env: Mapping[str, 
         type=float,
         default=_env_float(env, "SLO_RELOAD_INTERVAL", 10.0),
         metavar="SECONDS",
-        help="check the SLO directory and the API keys, backends and notifications files for changes this "
-        "often; 0: only on SIGHUP (SLO_RELOAD_INTERVAL; default 10)",
+        help="check the SLO directory and the API keys, backends, notifications and TLS files for changes "
+        "this often; 0: only on SIGHUP (SLO_RELOAD_INTERVAL; default 10)",
     )
     group.add_argument(
         "--backends-file",

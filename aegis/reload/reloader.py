@@ -1,6 +1,6 @@
 """The one reload seam: everything configured from files is read again on SIGHUP or when it changes.
 
-Each source (SLO files, the API keys, backends and notifications files) is a ``Reloadable``: it can tell
+Each source (SLO files; the API keys, backends, notifications and TLS files) is a ``Reloadable``: it can tell
 cheaply (by ``stat``) whether its files changed since it last read them, and read them again.
 The ``Reloader`` runs them in order, one reload at a time, for a SIGHUP (``reload_all``: every
 source, changed or not) and every ``interval`` seconds (``poll``: only the sources that changed,
@@ -77,6 +77,10 @@ class Reloader:
         self._lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         self._requested: set[asyncio.Task[dict[str, ReloadResult]]] = set()
+
+    def add(self, source: Reloadable) -> None:
+        """One more source, read after the others (the server adds its TLS files when it is built)."""
+        self.sources = (*self.sources, source)
 
     def problems(self) -> list[str]:
         return [source.problem for source in self.sources if source.problem]
