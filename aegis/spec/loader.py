@@ -79,7 +79,7 @@ def load_directory(
         message = "no SLO files: expected *.yaml or *.yml files in this directory or below"
         return LoadResult(problems=(*problems, SpecProblem(str(path), "", message)))
     cache = cache if cache is not None else LoadCache()
-    cache.begin((formats, None if backends is None else frozenset(backends)))
+    cache.begin(formats, backends)
     per_file = [
         (str(file), _load_file(file, path, formats, backends, cache, found.stamps.get(file)))
         for file in found.files
@@ -144,32 +144,39 @@ def _load_file(
         result = replace(same, stamp=stamp)
         cache.put(file, result, parsed=False)
         return result
-    loaded, problems = _parse(text, file, formats, backends)
-    result = FileLoad(stamp, digest, tuple(loaded), tuple(problems))
+    loaded, problems, named = _parse(text, file, formats, backends)
+    checked_with = None if backends is None else frozenset(backends)
+    result = FileLoad(stamp, digest, tuple(loaded), tuple(problems), named, checked_with)
     cache.put(file, result, parsed=True)
     return result
 
 
 def _parse(
     text: str, file: str, formats: tuple[Format, ...], backends: Collection[str] | None
-) -> tuple[list[Loaded], list[SpecProblem]]:
+) -> tuple[list[Loaded], list[SpecProblem], frozenset[str]]:
+    """The file's SLOs and problems, and the backends its SLOs name (whether they load or not)."""
     try:
         documents = [d for d in parse_documents(text) if d.data is not None]
     except YamlSourceError as err:
-        return [], [SpecProblem(file, "", shorten(str(err), 300))]
+        return [], [SpecProblem(file, "", shorten(str(err), 300))], frozenset()
     if not documents:
-        return [], [SpecProblem(file, "", "file is empty: expected at least one SLO document")]
+        return [], [SpecProblem(file, "", "file is empty: expected at least one SLO document")], frozenset()
     loaded: list[Loaded] = []
     problems: list[SpecProblem] = []
+    named: set[str] = set()
     for document in documents:
-        slos, issues = _document_slos(document, file, formats, backends)
+        slos, issues = _document_slos(document, file, formats, backends, named)
         problems.extend(_located(file, document, issues))
         loaded.extend(slos)
-    return loaded, problems
+    return loaded, problems, frozenset(named)
 
 
 def _document_slos(
-    document: YamlDocument, file: str, formats: tuple[Format, ...], backends: Collection[str] | None
+    document: YamlDocument,
+    file: str,
+    formats: tuple[Format, ...],
+    backends: Collection[str] | None,
+    named: set[str],
 ) -> tuple[list[Loaded], list[FieldIssue]]:
     data = document.data
     if not isinstance(data, Mapping):
@@ -183,6 +190,7 @@ def _document_slos(
         return [], issues
     loaded: list[Loaded] = []
     for built in chosen.build(data, file):
+        named.add(built.slo.sli.backend)
         model_issues = [
             *slo_issues(built.slo, built.fields),
             *backend_issues(built.slo, built.fields, backends),

@@ -247,6 +247,25 @@ async def test_slo_files_a_vanished_or_empty_directory_keeps_everything_and_says
     assert harness.load_error("alpha") is None
 
 
+async def test_slo_files_a_change_of_backends_parses_only_the_files_naming_them(tmp_path: Path) -> None:
+    directory = tmp_path / "slos"
+    for index in range(20):
+        write(directory, f"slo-{index:02d}.yaml", document(f"slo-{index:02d}"))
+    write(directory, "on-vm.yaml", document("on-vm", sli={"backend": "vm"}))
+    harness = Harness(directory)
+    harness.files.load_initial()
+    assert "on-vm" not in harness.catalog
+
+    harness.backends = ("default", "vm", "mimir")
+    await harness.files.reload()
+    assert "on-vm" in harness.catalog
+    assert (harness.files.cache.parsed, harness.files.cache.reused) == (1, 20)
+
+    harness.backends = ("default", "vm")  # mimir goes: no file names it
+    await harness.files.reload()
+    assert (harness.files.cache.parsed, harness.files.cache.reused) == (0, 21)
+
+
 def _vanish(slo_dir: Path, how: str) -> Path:
     """Make the directory go away (or empty it); returns a copy to bring it back from."""
     saved = slo_dir.parent / "saved"
