@@ -51,6 +51,8 @@ class ConfigurationError(Exception):
 @dataclass
 class Readiness:
     ready: bool
+    # How many SLOs the server serves (v0.1.0's `slosLoaded`), ready or not.
+    slos_loaded: int
     reasons: list[str] = field(default_factory=list)
 
 
@@ -183,8 +185,9 @@ class Application:
             self.keys_file.reload_now()
 
     def readiness(self) -> Readiness:
+        loaded = len(self.catalog)
         if self.lifecycle.draining:
-            return Readiness(False, ["shutting down"])
+            return Readiness(False, loaded, ["shutting down"])
         reasons = [f"SLO file problem: {problem}" for problem in self.catalog.problems]
         reasons += [
             f"SLO {slo_id} runs its last good version: {entry.slo.source_file} no longer loads"
@@ -200,12 +203,12 @@ class Application:
                 f"audit store unavailable for {audit.down_for:.0f}s: {audit.problem}; decisions are still "
                 f"served, {audit.queued} record(s) waiting, {audit.dropped} dropped",
             )
-        if not len(self.catalog):
-            return Readiness(False, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
+        if not loaded:
+            return Readiness(False, loaded, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
         pending = self.scheduler.not_yet_evaluated()
         if pending:
-            return Readiness(False, [f"not evaluated yet: {', '.join(pending)}", *reasons])
-        return Readiness(audit.writable, reasons)
+            return Readiness(False, loaded, [f"not evaluated yet: {', '.join(pending)}", *reasons])
+        return Readiness(audit.writable, loaded, reasons)
 
     def _forget_removed(self, change: CatalogChange) -> None:
         for slo_id in change.removed:

@@ -6,8 +6,8 @@ Not a test: run it by hand when the schema, indexes or paging change.
 
 Seeding uses one multi-row INSERT per batch (the per-record path fsyncs every
 row and would take hours for a million). Queries go through SQLAuditStore.query,
-so the figures include decoding rows into Evaluations. Each query prints the
-SQLite plan, which shows the index it walks.
+so the figures include decoding rows into Evaluations and counting every match
+(`total`). Each query prints the SQLite plan, which shows the index it walks.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from aegis.spec.durations import Window
 from aegis.spec.model import Decision
 from aegis.store._codec import evaluation_to_row
 from aegis.store._paging import Cursor, encode_page_token, filter_fingerprint
+from aegis.store._query import count_statement
 from aegis.store._schema import evaluations
 from aegis.store.base import AuditQuery
 from aegis.store.sql import SQLAuditStore
@@ -47,16 +48,18 @@ def main() -> int:
     args = _parse_args()
     with tempfile.TemporaryDirectory(prefix="aegis-bench-") as scratch:
         path = Path(args.db) if args.db else Path(scratch) / "audit.db"
-        if path.exists():
-            print(f"error: {path} exists; pass a new file", file=sys.stderr)
+        if path.exists() != args.reuse:
+            problem = "exists; pass a new file (or --reuse)" if path.exists() else "does not exist"
+            print(f"error: {path} {problem}", file=sys.stderr)
             return 2
         store = SQLAuditStore.from_sqlite_path(path)
-        started = time.perf_counter()
-        _seed(store, args.rows, args.batch)
-        seconds = time.perf_counter() - started
-        size_mb = path.stat().st_size / 1e6
-        print(f"seeded {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), ", end="")
-        print(f"file {size_mb:,.0f} MB\n")
+        if not args.reuse:
+            started = time.perf_counter()
+            _seed(store, args.rows, args.batch)
+            seconds = time.perf_counter() - started
+            rate = args.rows / seconds
+            print(f"seeded {args.rows:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s), ", end="")
+        print(f"file {path.stat().st_size / 1e6:,.0f} MB\n")
         results = asyncio.run(_time_all(store, args.rows, args.repeat))
     _print_table(results)
     return 0
@@ -70,6 +73,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=10_000, help="rows per seeding transaction")
     parser.add_argument("--repeat", type=int, default=7, help="runs per query; the median is shown")
     parser.add_argument("--db", help="SQLite file to create and keep (default: a temp file)")
+    parser.add_argument("--reuse", action="store_true", help="time queries on --db as seeded by a past run")
     return parser.parse_args()
 
 
@@ -176,6 +180,9 @@ def _queries(rows: int) -> list[tuple[str, AuditQuery]]:
         ("deep page, no filter (row N/2)", deep),
         ("deep page, slo_id (middle)", deep_slo),
         ("1000 rows, service + env", AuditQuery(service=service, environment=env, limit=1000)),
+        ("offset 10,000, no filter", AuditQuery(offset=10_000)),
+        ("offset 1,000, slo_id", AuditQuery(slo_id=slo_id, offset=1_000)),
+        ("offset past the end, slo_id", AuditQuery(slo_id=slo_id, offset=rows)),
     ]
 
 
@@ -183,19 +190,27 @@ def _queries(rows: int) -> list[tuple[str, AuditQuery]]:
 class _Result:
     name: str
     median_ms: float
+    # The part of it that counting the matches (`total`) costs, timed alone.
+    count_ms: float
     rows: int
     plan: str
 
 
 async def _time(store: SQLAuditStore, name: str, query: AuditQuery, repeat: int) -> _Result:
-    timings = []
+    timings, counts = [], []
     records = 0
-    for _ in range(repeat):
+    for _ in range(repeat):  # alternated, so that both see the same machine
         started = time.perf_counter()
         page = await store.query(query)
         timings.append((time.perf_counter() - started) * 1000)
         records = len(page.records)
-    return _Result(name, statistics.median(timings), records, await _plan(store, query))
+        started = time.perf_counter()
+        with store.engine.connect() as connection:
+            connection.execute(count_statement(query)).scalar_one()
+        counts.append((time.perf_counter() - started) * 1000)
+    return _Result(
+        name, statistics.median(timings), statistics.median(counts), records, await _plan(store, query)
+    )
 
 
 async def _plan(store: SQLAuditStore, query: AuditQuery) -> str:
@@ -210,17 +225,19 @@ async def _plan(store: SQLAuditStore, query: AuditQuery) -> str:
         await store.query(query)
     finally:
         event.remove(store.engine, "before_cursor_execute", capture)
-    statement, parameters = sent[-1]
+    plans = []
     with store.engine.connect() as connection:
-        steps = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-    return "; ".join(str(step[-1]) for step in steps)
+        for statement, parameters in sent:  # the page with its count; a count alone after an empty page
+            steps = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            plans.append("; ".join(str(step[-1]) for step in steps))
+    return " | ".join(plans)
 
 
 def _print_table(results: list[_Result]) -> None:
     width = max(len(r.name) for r in results)
-    print(f"{'query':<{width}}  {'ms':>8}  {'rows':>5}  plan")
+    print(f"{'query':<{width}}  {'ms':>8}  {'count':>8}  {'rows':>5}  plan")
     for r in results:
-        print(f"{r.name:<{width}}  {r.median_ms:>8.2f}  {r.rows:>5}  {r.plan}")
+        print(f"{r.name:<{width}}  {r.median_ms:>8.2f}  {r.count_ms:>8.2f}  {r.rows:>5}  {r.plan}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """From an HTTP request to the request message: body, path variables and query parameters.
 
-The body is strict JSON (UTF-8, no duplicate keys, no NaN literals, no unknown fields); path
-variables and query parameters are text parsed by the type of the field they set (grpc-gateway's
-rules: `?limit=20`, `?decision=BLOCK`, `?startTime=2024-05-01T00:00:00Z`, `?sli.type=latency`).
+The body is strict JSON (UTF-8, no duplicate keys, no NaN literals, no unknown fields), whatever
+its Content-Type says; path variables and query parameters are text parsed by the type of the
+field they set (grpc-gateway's rules: `?limit=20`, `?decision=BLOCK`,
+`?startTime=2024-05-01T00:00:00Z`, `?sli.type=latency`).
 Every rejection is a StatusError (400 INVALID_ARGUMENT, 413 for an oversized body) that names
 the parameter or field, what was expected and what came. docs/rest.md lists each decision.
 """
@@ -287,27 +288,39 @@ class _RejectedJsonError(ValueError):
 
 
 def _decode_json(raw: bytes, content_type: str | None) -> object:
-    """The parsed body, or _NO_BODY when it is empty; StatusError for anything but a JSON document."""
+    """The parsed body, or _NO_BODY when it is empty; StatusError for anything but a JSON document.
+
+    Lenient about the label, strict about the content: a body that is JSON is read as JSON
+    whatever its Content-Type (as grpc-gateway's default marshaler does), so that
+    `curl -d '{"sloID": "x"}'`, which labels it a form, works. The Content-Type only helps
+    explain a body that is not JSON.
+    """
     if not raw.strip():
         return _NO_BODY
-    if content_type is not None and not _is_json_media_type(content_type):
-        raise _invalid(f"unsupported Content-Type {echo(content_type)}: send application/json")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise _invalid("the request body is not valid UTF-8") from None
+        raise _invalid(f"the request body is not valid UTF-8{_label_hint(content_type)}") from None
     try:
         return json.loads(
             text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_int=_parse_int
         )
     except json.JSONDecodeError as err:
-        raise _invalid(f"the request body is not valid JSON: {err}") from None
+        raise _invalid(f"the request body is not valid JSON: {err}{_label_hint(content_type)}") from None
     except _RejectedJsonError as err:
         raise _invalid(f"the request body is not valid: {err}") from None
     except ValueError as err:  # anything else json's number conversion may raise
         raise _invalid(f"the request body is not valid: {echo(str(err))}") from None
     except RecursionError:
         raise _invalid("the request body is nested too deeply") from None
+
+
+def _label_hint(content_type: str | None) -> str:
+    """Why a form or text body failed: the API reads JSON only, whatever the label says."""
+    if content_type is None or _is_json_media_type(content_type):
+        return ""
+    label = echo(content_type)
+    return f" (it was sent as {label}; request bodies are read as JSON, whatever the Content-Type)"
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:

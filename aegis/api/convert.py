@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from aegis.engine.model import Evaluation
+from aegis.engine.model import Evaluation, SLIResult
 from aegis.scheduler import SLOState
 from aegis.spec.model import SLO, Decision, SLIType
 from aegis.v1 import evaluation_pb2, slo_pb2
@@ -59,16 +59,9 @@ def evaluation_to_pb(evaluation: Evaluation) -> evaluation_pb2.Evaluation:
         has_missing_data=evaluation.has_missing_data,
         has_too_few_data_points=evaluation.has_too_few_data_points,
         has_clamped_data=evaluation.has_clamped_data,
+        id=evaluation.evaluation_id,
     )
-    if evaluation.sli is not None:
-        message.sli.CopyFrom(
-            evaluation_pb2.SLISummary(
-                value=evaluation.sli.value,
-                error_rate=evaluation.sli.error_rate,
-                budget_remaining=evaluation.sli.budget_remaining,
-                window=evaluation.sli.window.text,
-            )
-        )
+    message.sli.CopyFrom(sli_to_pb(evaluation.sli))
     for window, burn in evaluation.burn_rates.items():
         message.burn_rates[window].CopyFrom(
             evaluation_pb2.WindowBurnRate(burn_rate=burn.burn_rate, threshold=burn.threshold)
@@ -90,6 +83,23 @@ def evaluation_to_pb(evaluation: Evaluation) -> evaluation_pb2.Evaluation:
     if evaluation.data_timestamp is not None:
         message.data_timestamp.CopyFrom(timestamp_to_pb(evaluation.data_timestamp))
     return message
+
+
+def sli_to_pb(sli: SLIResult | None) -> evaluation_pb2.SLISummary:
+    """Always a message, so that every decision and audit record carries its `sli` object.
+
+    Without an SLI (no window had traffic or data) it holds v0.1.0's figures for zero
+    traffic: no request failed, so the error rate is 0 and no budget was spent (1); the
+    value 0 is v0.1.0's. The empty window is what tells it apart from a measured SLI.
+    """
+    if sli is None:
+        return evaluation_pb2.SLISummary(value=0.0, error_rate=0.0, budget_remaining=1.0, window="")
+    return evaluation_pb2.SLISummary(
+        value=sli.value,
+        error_rate=sli.error_rate,
+        budget_remaining=sli.budget_remaining,
+        window=sli.window.text,
+    )
 
 
 _SLI_TYPE_TEXT = {SLIType.AVAILABILITY: "availability", SLIType.LATENCY: "latency", SLIType.RATIO: "ratio"}

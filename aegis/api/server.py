@@ -100,7 +100,7 @@ def probe_routes(app: Application) -> list[BaseRoute]:
 
     async def readyz(_: Request) -> Response:
         readiness = app.readiness()
-        body = {"ready": readiness.ready, "reasons": readiness.reasons}
+        body = {"ready": readiness.ready, "slosLoaded": readiness.slos_loaded, "reasons": readiness.reasons}
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
     async def metrics(_: Request) -> Response:

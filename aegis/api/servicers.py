@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -34,6 +34,9 @@ from aegis.store.base import DEFAULT_LIMIT, MAX_LIMIT, AuditQuery, AuditStore, I
 from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc, slo_pb2, slo_pb2_grpc
 
 Context = CallContext
+
+# `total` is an int32 (proto3 JSON prints it as a number, not a string); a larger count saturates.
+_INT32_MAX = 2**31 - 1
 
 
 async def _abort(context: Context, code: grpc.StatusCode, message: str) -> NoReturn:
@@ -60,14 +63,20 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
         if not request.service or not request.environment:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "service and environment are required")
         state = await self._service_state(request.service, request.environment, False, context)
-        return gate_pb2.GetServiceStateResponse(
+        response = gate_pb2.GetServiceStateResponse(
             service=request.service,
             environment=request.environment,
             decision=decision_to_pb(state.decision),
             reasons=state.reasons,
             evaluations=[evaluation_to_pb(e) for e in state.evaluations],
             timestamp=timestamp_to_pb(datetime.now(UTC)),
+            # v0.1.0's view of the same state: every member, and the decision of each evaluated one.
+            slos=state.members,
+            decisions={e.slo_id: decision_to_pb(e.decision) for e in state.evaluations},
         )
+        if state.evaluations:
+            response.last_updated.CopyFrom(timestamp_to_pb(max(e.timestamp for e in state.evaluations)))
+        return response
 
     async def FlaggerWebhook(
         self, request: gate_pb2.FlaggerWebhookRequest, context: Context
@@ -123,7 +132,7 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
             latest: list[Evaluation | None] = list(fresh_ones)
         else:
             latest = [self._scheduler.latest(slo_id) for slo_id in members]
-        state = _State(Decision.ALLOW, [], [])
+        state = _State(Decision.ALLOW, [], [], members)
         decisions: list[Decision] = []
         for slo_id, evaluation in zip(members, latest, strict=True):
             if evaluation is None:
@@ -144,6 +153,8 @@ class _State:
     decision: Decision
     reasons: list[str]
     evaluations: list[Evaluation]
+    # Every SLO id behind the state, evaluated or not.
+    members: list[str] = field(default_factory=list)
 
 
 class SLOServicer(slo_pb2_grpc.SLOServiceServicer):
@@ -190,6 +201,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         return audit_pb2.ListAuditRecordsResponse(
             records=[evaluation_to_pb(record) for record in page.records],
             next_page_token=page.next_page_token or "",
+            total=min(page.total, _INT32_MAX),
         )
 
     async def _query(self, request: audit_pb2.ListAuditRecordsRequest, context: Context) -> AuditQuery:
@@ -199,6 +211,9 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"limit must be between 0 and {MAX_LIMIT}, got {request.limit}",
             )
+        if request.offset < 0:
+            message = f"offset must be 0 or more, got {request.offset}"
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, message)
         try:
             decision = decision_from_pb(request.decision)
         except KeyError:
@@ -224,4 +239,5 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             end_time=end,
             limit=min(request.limit or DEFAULT_LIMIT, MAX_LIMIT),
             page_token=request.page_token or None,
+            offset=request.offset,
         )

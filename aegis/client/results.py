@@ -174,7 +174,8 @@ class Evaluation:
             decision=decision_from_proto(message.decision),
             timestamp=_time(message.timestamp, message.HasField("timestamp")),
             ttl=message.ttl,
-            sli=SLISummary.from_proto(message.sli) if message.HasField("sli") else None,
+            # The server always sends `sli`; an empty window means no window had data to measure.
+            sli=SLISummary.from_proto(message.sli) if message.sli.window else None,
             reasons=tuple(message.reasons),
             burn_rates=MappingProxyType(
                 {

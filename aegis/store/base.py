@@ -38,6 +38,9 @@ class AuditQuery:
     end_time: datetime | None = None  # exclusive
     limit: int = DEFAULT_LIMIT
     page_token: str | None = None
+    # Matching records to skip before the page (v0.1.0's paging). Never negative, and never
+    # together with page_token: a token already says where the page starts.
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class AuditPage:
     records: tuple[Evaluation, ...]
     # None on the last page.
     next_page_token: str | None
+    # Records matching the filters over all pages: neither the page size nor the position.
+    total: int
 
 
 class AuditStore(Protocol):
@@ -61,7 +66,7 @@ class AuditStore(Protocol):
         ...
 
     async def query(self, query: AuditQuery) -> AuditPage:
-        """Matching records, newest first, with stable paging."""
+        """Matching records, newest first, with stable paging, and how many match in all."""
         ...
 
     async def aclose(self) -> None: ...

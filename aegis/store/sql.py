@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Delete, Row, Select, and_, delete, or_, select
+from sqlalchemy import Delete, Row, Select, delete, select
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -24,6 +24,7 @@ from aegis.engine.model import Evaluation
 from aegis.store import database
 from aegis.store._codec import evaluation_to_row, row_to_evaluation
 from aegis.store._paging import Cursor, decode_page_token, encode_page_token, filter_fingerprint
+from aegis.store._query import TOTAL_COLUMN, count_statement, page_statement
 from aegis.store._schema import evaluations
 from aegis.store.base import MAX_LIMIT, AuditPage, AuditQuery, InvalidQueryError, RecordRejectedError
 from aegis.store.database import AuditStoreOpenError
@@ -100,18 +101,29 @@ class SQLAuditStore:
     async def query(self, query: AuditQuery) -> AuditPage:
         self._check_open()
         _check_times(query)
+        _check_paging(query)
         fingerprint = filter_fingerprint(query)
         # An empty token is what proto3 sends for "no token": the first page.
         cursor = decode_page_token(query.page_token, fingerprint) if query.page_token else None
         limit = min(max(query.limit, 1), MAX_LIMIT)
         # One row more than asked says whether another page exists.
-        rows = await asyncio.to_thread(self._fetch, _page_statement(query, cursor, limit + 1))
+        rows = await asyncio.to_thread(self._fetch, page_statement(query, cursor, limit + 1))
         records = tuple(row_to_evaluation(row._mapping) for row in rows[:limit])
         token = None
         if len(rows) > limit:
             last = records[-1]
             token = encode_page_token(Cursor(last.timestamp, last.evaluation_id), fingerprint)
-        return AuditPage(records=records, next_page_token=token)
+        total = await self._total(query, cursor, rows)
+        return AuditPage(records=records, next_page_token=token, total=total)
+
+    async def _total(self, query: AuditQuery, cursor: Cursor | None, rows: Sequence[Row[Any]]) -> int:
+        """The count the page's rows carry; an empty page past the start needs its own count."""
+        if rows:
+            return int(rows[0]._mapping[TOTAL_COLUMN])
+        if cursor is None and query.offset == 0:
+            return 0  # the first page is empty: nothing matches
+        counted = await asyncio.to_thread(self._fetch, count_statement(query))
+        return int(counted[0][0])
 
     async def aclose(self) -> None:
         if not self._closed:
@@ -143,33 +155,6 @@ class SQLAuditStore:
             raise RuntimeError("the audit store is closed")
 
 
-def _page_statement(query: AuditQuery, cursor: Cursor | None, fetch: int) -> Select[Any]:
-    c = evaluations.c
-    conditions = []
-    if query.slo_id is not None:
-        conditions.append(c.slo_id == query.slo_id)
-    if query.service is not None:
-        conditions.append(c.service == query.service)
-    if query.environment is not None:
-        conditions.append(c.environment == query.environment)
-    if query.decision is not None:
-        conditions.append(c.decision == query.decision.name)
-    if query.start_time is not None:
-        conditions.append(c.evaluated_at >= query.start_time)
-    if query.end_time is not None:
-        conditions.append(c.evaluated_at < query.end_time)
-    if cursor is not None:
-        # (evaluated_at, id) < cursor, spelled so both backends use the
-        # index range on evaluated_at (SQLite does not for row values in all plans).
-        conditions.append(
-            and_(
-                c.evaluated_at <= cursor.timestamp,
-                or_(c.evaluated_at < cursor.timestamp, c.id < cursor.evaluation_id),
-            )
-        )
-    return select(evaluations).where(*conditions).order_by(c.evaluated_at.desc(), c.id.desc()).limit(fetch)
-
-
 def _prune_statement(before: datetime, limit: int) -> Delete:
     # Oldest first through ix_audit_time; the same statement on SQLite and PostgreSQL.
     c = evaluations.c
@@ -182,3 +167,13 @@ def _check_times(query: AuditQuery) -> None:
         moment = getattr(query, name)
         if moment is not None and moment.utcoffset() is None:
             raise InvalidQueryError(f"{name} must be timezone-aware, got {moment.isoformat()}")
+
+
+def _check_paging(query: AuditQuery) -> None:
+    if query.offset < 0:
+        raise InvalidQueryError(f"offset must be 0 or more, got {query.offset}")
+    if query.offset and query.page_token:
+        raise InvalidQueryError(
+            "offset cannot be combined with page_token, which already says where the page starts; "
+            "send one or the other"
+        )

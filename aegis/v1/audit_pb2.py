@@ -28,7 +28,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61\x65gis/v1/audit.proto\x12\x08\x61\x65gis.v1\x1a\x13\x61\x65gis/v1/auth.proto\x1a\x19\x61\x65gis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n\x17ListAuditRecordsRequest\x12\x15\n\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x03 \x01(\t\x12$\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x12.aegis.v1.Decision\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x12\n\npage_token\x18\x08 \x01(\t\"Z\n\x18ListAuditRecordsResponse\x12%\n\x07records\x18\x01 \x03(\x0b\x32\x14.aegis.v1.Evaluation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x84\x01\n\x0c\x41uditService\x12t\n\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/auditB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61\x65gis/v1/audit.proto\x12\x08\x61\x65gis.v1\x1a\x13\x61\x65gis/v1/auth.proto\x1a\x19\x61\x65gis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x02\n\x17ListAuditRecordsRequest\x12\x15\n\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x03 \x01(\t\x12$\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x12.aegis.v1.Decision\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x0e\n\x06offset\x18\t \x01(\x05\"i\n\x18ListAuditRecordsResponse\x12%\n\x07records\x18\x01 \x03(\x0b\x32\x14.aegis.v1.Evaluation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\x32\x84\x01\n\x0c\x41uditService\x12t\n\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/auditB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,9 +39,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUDITSERVICE'].methods_by_name['ListAuditRecords']._loaded_options = None
   _globals['_AUDITSERVICE'].methods_by_name['ListAuditRecords']._serialized_options = b'\212\265\030\004read\202\323\344\223\002\013\022\t/v1/audit'
   _globals['_LISTAUDITRECORDSREQUEST']._serialized_start=146
-  _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=399
-  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=401
-  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=491
-  _globals['_AUDITSERVICE']._serialized_start=494
-  _globals['_AUDITSERVICE']._serialized_end=626
+  _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=415
+  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=417
+  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=522
+  _globals['_AUDITSERVICE']._serialized_start=525
+  _globals['_AUDITSERVICE']._serialized_end=657
 # @@protoc_insertion_point(module_scope)

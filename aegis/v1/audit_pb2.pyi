@@ -13,7 +13,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ListAuditRecordsRequest(_message.Message):
-    __slots__ = ("slo_id", "service", "environment", "decision", "start_time", "end_time", "limit", "page_token")
+    __slots__ = ("slo_id", "service", "environment", "decision", "start_time", "end_time", "limit", "page_token", "offset")
     SLO_ID_FIELD_NUMBER: _ClassVar[int]
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,7 @@ class ListAuditRecordsRequest(_message.Message):
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
     slo_id: str
     service: str
     environment: str
@@ -30,12 +31,15 @@ class ListAuditRecordsRequest(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     limit: int
     page_token: str
-    def __init__(self, slo_id: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[_evaluation_pb2.Decision, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    offset: int
+    def __init__(self, slo_id: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[_evaluation_pb2.Decision, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ..., offset: _Optional[int] = ...) -> None: ...
 
 class ListAuditRecordsResponse(_message.Message):
-    __slots__ = ("records", "next_page_token")
+    __slots__ = ("records", "next_page_token", "total")
     RECORDS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
     records: _containers.RepeatedCompositeFieldContainer[_evaluation_pb2.Evaluation]
     next_page_token: str
-    def __init__(self, records: _Optional[_Iterable[_Union[_evaluation_pb2.Evaluation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    total: int
+    def __init__(self, records: _Optional[_Iterable[_Union[_evaluation_pb2.Evaluation, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ...) -> None: ...

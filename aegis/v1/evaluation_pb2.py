@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61\x65gis/v1/evaluation.proto\x12\x08\x61\x65gis.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"Y\n\nSLISummary\x12\r\n\x05value\x18\x01 \x01(\x01\x12\x12\n\nerror_rate\x18\x02 \x01(\x01\x12\x18\n\x10\x62udget_remaining\x18\x03 \x01(\x01\x12\x0e\n\x06window\x18\x04 \x01(\t\"6\n\x0eWindowBurnRate\x12\x11\n\tburn_rate\x18\x01 \x01(\x01\x12\x11\n\tthreshold\x18\x02 \x01(\x01\"\xcf\x01\n\nRuleResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0cshort_window\x18\x02 \x01(\t\x12\x13\n\x0blong_window\x18\x03 \x01(\t\x12\x17\n\x0fshort_burn_rate\x18\x04 \x01(\x01\x12\x16\n\x0elong_burn_rate\x18\x05 \x01(\x01\x12\x11\n\tthreshold\x18\x06 \x01(\x01\x12\"\n\x06\x61\x63tion\x18\x07 \x01(\x0e\x32\x12.aegis.v1.Decision\x12\r\n\x05\x66ired\x18\x08 \x01(\x08\x12\x11\n\tevaluated\x18\t \x01(\x08\"\xe1\x04\n\nEvaluation\x12#\n\revaluation_id\x18\x01 \x01(\tR\x0c\x65valuationID\x12\x15\n\x06slo_id\x18\x02 \x01(\tR\x05sloID\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x04 \x01(\t\x12$\n\x08\x64\x65\x63ision\x18\x05 \x01(\x0e\x32\x12.aegis.v1.Decision\x12-\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0b\n\x03ttl\x18\x07 \x01(\x05\x12!\n\x03sli\x18\x08 \x01(\x0b\x32\x14.aegis.v1.SLISummary\x12\x0f\n\x07reasons\x18\t \x03(\t\x12\x37\n\nburn_rates\x18\n \x03(\x0b\x32#.aegis.v1.Evaluation.BurnRatesEntry\x12\x10\n\x08is_stale\x18\x0b \x01(\x08\x12\x16\n\x0ehas_no_traffic\x18\x0c \x01(\x08\x12\x18\n\x10has_missing_data\x18\r \x01(\x08\x12\x1f\n\x17has_too_few_data_points\x18\x0e \x01(\x08\x12\x18\n\x10has_clamped_data\x18\x0f \x01(\x08\x12#\n\x05rules\x18\x10 \x03(\x0b\x32\x14.aegis.v1.RuleResult\x12\x32\n\x0e\x64\x61ta_timestamp\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1aJ\n\x0e\x42urnRatesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.aegis.v1.WindowBurnRate:\x02\x38\x01*D\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\t\n\x05\x41LLOW\x10\x01\x12\x08\n\x04WARN\x10\x02\x12\t\n\x05\x42LOCK\x10\x03\x42:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61\x65gis/v1/evaluation.proto\x12\x08\x61\x65gis.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"Y\n\nSLISummary\x12\r\n\x05value\x18\x01 \x01(\x01\x12\x12\n\nerror_rate\x18\x02 \x01(\x01\x12\x18\n\x10\x62udget_remaining\x18\x03 \x01(\x01\x12\x0e\n\x06window\x18\x04 \x01(\t\"6\n\x0eWindowBurnRate\x12\x11\n\tburn_rate\x18\x01 \x01(\x01\x12\x11\n\tthreshold\x18\x02 \x01(\x01\"\xcf\x01\n\nRuleResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0cshort_window\x18\x02 \x01(\t\x12\x13\n\x0blong_window\x18\x03 \x01(\t\x12\x17\n\x0fshort_burn_rate\x18\x04 \x01(\x01\x12\x16\n\x0elong_burn_rate\x18\x05 \x01(\x01\x12\x11\n\tthreshold\x18\x06 \x01(\x01\x12\"\n\x06\x61\x63tion\x18\x07 \x01(\x0e\x32\x12.aegis.v1.Decision\x12\r\n\x05\x66ired\x18\x08 \x01(\x08\x12\x11\n\tevaluated\x18\t \x01(\x08\"\xed\x04\n\nEvaluation\x12#\n\revaluation_id\x18\x01 \x01(\tR\x0c\x65valuationID\x12\x15\n\x06slo_id\x18\x02 \x01(\tR\x05sloID\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x04 \x01(\t\x12$\n\x08\x64\x65\x63ision\x18\x05 \x01(\x0e\x32\x12.aegis.v1.Decision\x12-\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0b\n\x03ttl\x18\x07 \x01(\x05\x12!\n\x03sli\x18\x08 \x01(\x0b\x32\x14.aegis.v1.SLISummary\x12\x0f\n\x07reasons\x18\t \x03(\t\x12\x37\n\nburn_rates\x18\n \x03(\x0b\x32#.aegis.v1.Evaluation.BurnRatesEntry\x12\x10\n\x08is_stale\x18\x0b \x01(\x08\x12\x16\n\x0ehas_no_traffic\x18\x0c \x01(\x08\x12\x18\n\x10has_missing_data\x18\r \x01(\x08\x12\x1f\n\x17has_too_few_data_points\x18\x0e \x01(\x08\x12\x18\n\x10has_clamped_data\x18\x0f \x01(\x08\x12#\n\x05rules\x18\x10 \x03(\x0b\x32\x14.aegis.v1.RuleResult\x12\x32\n\x0e\x64\x61ta_timestamp\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\n\n\x02id\x18\x12 \x01(\t\x1aJ\n\x0e\x42urnRatesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.aegis.v1.WindowBurnRate:\x02\x38\x01*D\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\t\n\x05\x41LLOW\x10\x01\x12\x08\n\x04WARN\x10\x02\x12\t\n\x05\x42LOCK\x10\x03\x42:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1'
   _globals['_EVALUATION_BURNRATESENTRY']._loaded_options = None
   _globals['_EVALUATION_BURNRATESENTRY']._serialized_options = b'8\001'
-  _globals['_DECISION']._serialized_start=1041
-  _globals['_DECISION']._serialized_end=1109
+  _globals['_DECISION']._serialized_start=1053
+  _globals['_DECISION']._serialized_end=1121
   _globals['_SLISUMMARY']._serialized_start=72
   _globals['_SLISUMMARY']._serialized_end=161
   _globals['_WINDOWBURNRATE']._serialized_start=163
@@ -44,7 +44,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RULERESULT']._serialized_start=220
   _globals['_RULERESULT']._serialized_end=427
   _globals['_EVALUATION']._serialized_start=430
-  _globals['_EVALUATION']._serialized_end=1039
-  _globals['_EVALUATION_BURNRATESENTRY']._serialized_start=965
-  _globals['_EVALUATION_BURNRATESENTRY']._serialized_end=1039
+  _globals['_EVALUATION']._serialized_end=1051
+  _globals['_EVALUATION_BURNRATESENTRY']._serialized_start=977
+  _globals['_EVALUATION_BURNRATESENTRY']._serialized_end=1051
 # @@protoc_insertion_point(module_scope)

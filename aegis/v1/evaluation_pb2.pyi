@@ -64,7 +64,7 @@ class RuleResult(_message.Message):
     def __init__(self, name: _Optional[str] = ..., short_window: _Optional[str] = ..., long_window: _Optional[str] = ..., short_burn_rate: _Optional[float] = ..., long_burn_rate: _Optional[float] = ..., threshold: _Optional[float] = ..., action: _Optional[_Union[Decision, str]] = ..., fired: _Optional[bool] = ..., evaluated: _Optional[bool] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("evaluation_id", "slo_id", "service", "environment", "decision", "timestamp", "ttl", "sli", "reasons", "burn_rates", "is_stale", "has_no_traffic", "has_missing_data", "has_too_few_data_points", "has_clamped_data", "rules", "data_timestamp")
+    __slots__ = ("evaluation_id", "slo_id", "service", "environment", "decision", "timestamp", "ttl", "sli", "reasons", "burn_rates", "is_stale", "has_no_traffic", "has_missing_data", "has_too_few_data_points", "has_clamped_data", "rules", "data_timestamp", "id")
     class BurnRatesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +89,7 @@ class Evaluation(_message.Message):
     HAS_CLAMPED_DATA_FIELD_NUMBER: _ClassVar[int]
     RULES_FIELD_NUMBER: _ClassVar[int]
     DATA_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
     evaluation_id: str
     slo_id: str
     service: str
@@ -106,4 +107,5 @@ class Evaluation(_message.Message):
     has_clamped_data: bool
     rules: _containers.RepeatedCompositeFieldContainer[RuleResult]
     data_timestamp: _timestamp_pb2.Timestamp
-    def __init__(self, evaluation_id: _Optional[str] = ..., slo_id: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ttl: _Optional[int] = ..., sli: _Optional[_Union[SLISummary, _Mapping]] = ..., reasons: _Optional[_Iterable[str]] = ..., burn_rates: _Optional[_Mapping[str, WindowBurnRate]] = ..., is_stale: _Optional[bool] = ..., has_no_traffic: _Optional[bool] = ..., has_missing_data: _Optional[bool] = ..., has_too_few_data_points: _Optional[bool] = ..., has_clamped_data: _Optional[bool] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., data_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    id: str
+    def __init__(self, evaluation_id: _Optional[str] = ..., slo_id: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ttl: _Optional[int] = ..., sli: _Optional[_Union[SLISummary, _Mapping]] = ..., reasons: _Optional[_Iterable[str]] = ..., burn_rates: _Optional[_Mapping[str, WindowBurnRate]] = ..., is_stale: _Optional[bool] = ..., has_no_traffic: _Optional[bool] = ..., has_missing_data: _Optional[bool] = ..., has_too_few_data_points: _Optional[bool] = ..., has_clamped_data: _Optional[bool] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., data_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...

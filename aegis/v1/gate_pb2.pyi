@@ -35,20 +35,33 @@ class GetServiceStateRequest(_message.Message):
     def __init__(self, service: _Optional[str] = ..., environment: _Optional[str] = ...) -> None: ...
 
 class GetServiceStateResponse(_message.Message):
-    __slots__ = ("service", "environment", "decision", "reasons", "evaluations", "timestamp")
+    __slots__ = ("service", "environment", "decision", "reasons", "evaluations", "timestamp", "slos", "decisions", "last_updated")
+    class DecisionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _evaluation_pb2.Decision
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_evaluation_pb2.Decision, str]] = ...) -> None: ...
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
     REASONS_FIELD_NUMBER: _ClassVar[int]
     EVALUATIONS_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    SLOS_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    LAST_UPDATED_FIELD_NUMBER: _ClassVar[int]
     service: str
     environment: str
     decision: _evaluation_pb2.Decision
     reasons: _containers.RepeatedScalarFieldContainer[str]
     evaluations: _containers.RepeatedCompositeFieldContainer[_evaluation_pb2.Evaluation]
     timestamp: _timestamp_pb2.Timestamp
-    def __init__(self, service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[_evaluation_pb2.Decision, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., evaluations: _Optional[_Iterable[_Union[_evaluation_pb2.Evaluation, _Mapping]]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    slos: _containers.RepeatedScalarFieldContainer[str]
+    decisions: _containers.ScalarMap[str, _evaluation_pb2.Decision]
+    last_updated: _timestamp_pb2.Timestamp
+    def __init__(self, service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[_evaluation_pb2.Decision, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., evaluations: _Optional[_Iterable[_Union[_evaluation_pb2.Evaluation, _Mapping]]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., slos: _Optional[_Iterable[str]] = ..., decisions: _Optional[_Mapping[str, _evaluation_pb2.Decision]] = ..., last_updated: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FlaggerWebhookRequest(_message.Message):
     __slots__ = ("name", "namespace", "phase", "checksum", "metadata")

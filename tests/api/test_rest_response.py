@@ -39,6 +39,7 @@ EVALUATION_KEYS = [
     "hasClampedData",
     "rules",
     "dataTimestamp",
+    "id",
 ]
 SLI_KEYS = ["value", "errorRate", "budgetRemaining", "window"]
 BURN_RATE_KEYS = ["burnRate", "threshold"]
@@ -63,6 +64,7 @@ def late_fields_evaluation() -> evaluation_pb2.Evaluation:
         reasons=["api: fast burn"],
         sli=evaluation_pb2.SLISummary(window="30d"),
         rules=[evaluation_pb2.RuleResult(fired=True, evaluated=True)],
+        id="ev-1",
     )
     evaluation.timestamp.FromJsonString("2024-05-01T12:00:00Z")
     evaluation.data_timestamp.FromJsonString("2024-05-01T11:59:30Z")
@@ -194,6 +196,6 @@ async def test_audit_response_orders_messages_inside_a_list(client: httpx.AsyncC
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert list(body) == ["records", "nextPageToken"]
+    assert list(body) == ["records", "nextPageToken", "total"]
     assert [list(record) for record in body["records"]] == [EVALUATION_KEYS]
     assert list(body["records"][0]["sli"]) == SLI_KEYS

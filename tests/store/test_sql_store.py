@@ -19,7 +19,15 @@ from aegis.store._codec import evaluation_to_row
 from aegis.store._schema import evaluations
 from aegis.store.base import MAX_LIMIT, AuditQuery, InvalidQueryError, RecordRejectedError
 from aegis.store.sql import SQLAuditStore
-from tests.store._evaluations import T0, full_evaluation, minimal_evaluation
+from tests.store._evaluations import (
+    FILTER_CASES,
+    T0,
+    all_pages,
+    dataset,
+    full_evaluation,
+    ids,
+    minimal_evaluation,
+)
 
 ROUND_TRIP_CASES = {
     "every_field_set": full_evaluation(),
@@ -33,20 +41,6 @@ ROUND_TRIP_CASES = {
     ),
     "block_with_unicode": full_evaluation(decision=Decision.BLOCK, reasons=("Grenzwert überschritten ✓",)),
 }
-
-
-async def all_pages(store: SQLAuditStore, query: AuditQuery) -> list[Evaluation]:
-    records: list[Evaluation] = []
-    while True:
-        page = await store.query(query)
-        records.extend(page.records)
-        if page.next_page_token is None:
-            return records
-        query = dataclasses.replace(query, page_token=page.next_page_token)
-
-
-def ids(records: list[Evaluation] | tuple[Evaluation, ...]) -> list[str]:
-    return [record.evaluation_id for record in records]
 
 
 @pytest.mark.parametrize("evaluation", ROUND_TRIP_CASES.values(), ids=ROUND_TRIP_CASES.keys())
@@ -89,72 +83,14 @@ async def test_store_orders_newest_first_then_by_id_descending(store: SQLAuditSt
     assert ids(page.records) == ["ev0", "ev3", "ev2", "ev4", "ev1"]
 
 
-def _dataset() -> list[Evaluation]:
-    decisions = list(Decision)
-    return [
-        minimal_evaluation(
-            f"ev{i:02d}",
-            T0 + timedelta(minutes=i // 2),  # pairs share a timestamp
-            slo_id=["slo-a", "slo-b", "slo-c"][i % 3],
-            service=["checkout", "search"][i % 2],
-            environment=["production", "staging"][(i // 2) % 2],
-            decision=decisions[(i // 3) % 3],
-        )
-        for i in range(24)
-    ]
-
-
-def _at(minutes: int) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-# name -> (query filters, the same filter as a predicate)
-FILTER_CASES: dict[str, tuple[dict[str, Any], Callable[[Evaluation], bool]]] = {
-    "none": ({}, lambda e: True),
-    "slo_id": ({"slo_id": "slo-b"}, lambda e: e.slo_id == "slo-b"),
-    "service": ({"service": "search"}, lambda e: e.service == "search"),
-    "environment": ({"environment": "staging"}, lambda e: e.environment == "staging"),
-    "decision": ({"decision": Decision.BLOCK}, lambda e: e.decision is Decision.BLOCK),
-    "start_time_inclusive": ({"start_time": _at(7)}, lambda e: e.timestamp >= _at(7)),
-    "end_time_exclusive": ({"end_time": _at(3)}, lambda e: e.timestamp < _at(3)),
-    "time_range": (
-        {"start_time": _at(2), "end_time": _at(9)},
-        lambda e: _at(2) <= e.timestamp < _at(9),
-    ),
-    "service_and_environment": (
-        {"service": "checkout", "environment": "production"},
-        lambda e: e.service == "checkout" and e.environment == "production",
-    ),
-    "slo_id_and_decision": (
-        {"slo_id": "slo-a", "decision": Decision.WARN},
-        lambda e: e.slo_id == "slo-a" and e.decision is Decision.WARN,
-    ),
-    "everything": (
-        {
-            "slo_id": "slo-c",
-            "service": "search",
-            "environment": "staging",
-            "decision": Decision.ALLOW,
-            "start_time": _at(1),
-            "end_time": _at(11),
-        },
-        lambda e: (
-            (e.slo_id, e.service, e.environment, e.decision) == ("slo-c", "search", "staging", Decision.ALLOW)
-            and _at(1) <= e.timestamp < _at(11)
-        ),
-    ),
-    "no_match": ({"slo_id": "no-such-slo"}, lambda e: False),
-}
-
-
 @pytest.mark.parametrize(("filters", "predicate"), FILTER_CASES.values(), ids=FILTER_CASES.keys())
 async def test_store_filters_match_a_plain_python_filter(
     store: SQLAuditStore, filters: dict[str, Any], predicate: Callable[[Evaluation], bool]
 ) -> None:
-    dataset = _dataset()
-    for evaluation in dataset:
+    records = dataset()
+    for evaluation in records:
         await store.record(evaluation)
-    expected = sorted(filter(predicate, dataset), key=lambda e: (e.timestamp, e.evaluation_id), reverse=True)
+    expected = sorted(filter(predicate, records), key=lambda e: (e.timestamp, e.evaluation_id), reverse=True)
     one_page = await store.query(AuditQuery(**filters, limit=MAX_LIMIT))
     paged = await all_pages(store, AuditQuery(**filters, limit=3))
     assert ids(one_page.records) == ids(expected)

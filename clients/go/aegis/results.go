@@ -114,7 +114,8 @@ func evaluationFromProto(m *aegisv1.Evaluation) *Evaluation {
 		},
 		TTL: time.Duration(m.GetTtl()) * time.Second,
 	}
-	if sli := m.GetSli(); sli != nil {
+	// The server always sends an SLI; an empty window means no window had data to measure.
+	if sli := m.GetSli(); sli != nil && sli.GetWindow() != "" {
 		e.SLI = &SLI{sli.GetValue(), sli.GetErrorRate(), sli.GetBudgetRemaining(), sli.GetWindow()}
 	}
 	for window, burn := range m.GetBurnRates() {

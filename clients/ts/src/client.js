@@ -33,7 +33,8 @@ function toEvaluation(e) {
     environment: e.environment,
     decision: decisionName(e.decision),
     reasons: Object.freeze([...e.reasons]),
-    sli: e.sli
+    // The server always sends an SLI; an empty window means no window had data to measure.
+    sli: e.sli?.window
       ? Object.freeze({
           value: e.sli.value,
           errorRate: e.sli.errorRate,

@@ -37,7 +37,13 @@ type ListAuditRecordsRequest struct {
 	// At most this many records: 0 means 50, above 1000 means 1000, negative is an error.
 	Limit int32 `protobuf:"varint,7,opt,name=limit,proto3" json:"limit,omitempty"`
 	// next_page_token of a previous response, to read the following page.
-	PageToken     string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Skip this many matching records, newest first, before the page starts
+	// (v0.1.0's paging). 0 means none; negative is an error, and so is an offset
+	// together with page_token. An offset past the last record gives an empty page.
+	// page_token is the recommended way to page: it costs the same at any depth
+	// and never repeats or skips a record while new ones arrive.
+	Offset        int32 `protobuf:"varint,9,opt,name=offset,proto3" json:"offset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -128,11 +134,21 @@ func (x *ListAuditRecordsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAuditRecordsRequest) GetOffset() int32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
 type ListAuditRecordsResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Records []*Evaluation          `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
 	// Empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many records match the filters, over all pages (page_token, offset and
+	// limit do not change it). int32 so that proto3 JSON prints a number.
+	Total         int32 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -181,11 +197,18 @@ func (x *ListAuditRecordsResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListAuditRecordsResponse) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
 var File_aegis_v1_audit_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x14aegis/v1/audit.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x02\n" +
+	"\x14aegis/v1/audit.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x02\n" +
 	"\x17ListAuditRecordsRequest\x12\x15\n" +
 	"\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\tR\aservice\x12 \n" +
@@ -196,10 +219,12 @@ const file_aegis_v1_audit_proto_rawDesc = "" +
 	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x14\n" +
 	"\x05limit\x18\a \x01(\x05R\x05limit\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\b \x01(\tR\tpageToken\"r\n" +
+	"page_token\x18\b \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06offset\x18\t \x01(\x05R\x06offset\"\x88\x01\n" +
 	"\x18ListAuditRecordsResponse\x12.\n" +
 	"\arecords\x18\x01 \x03(\v2\x14.aegis.v1.EvaluationR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x84\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x05R\x05total2\x84\x01\n" +
 	"\fAuditService\x12t\n" +
 	"\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\v\x12\t/v1/auditB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 

@@ -84,6 +84,12 @@ func (Decision) EnumDescriptor() ([]byte, []int) {
 
 // SLISummary is the SLI over the compliance window (or the longest window
 // evaluated when the compliance window has no data; see `window`).
+//
+// Every evaluation carries one. When no window had traffic (or data) there is
+// no SLI to measure: `window` is then empty and the figures are v0.1.0's for
+// zero traffic: value 0, error_rate 0 (no request failed) and
+// budget_remaining 1 (no budget was spent). Such an evaluation is never ALLOW,
+// and has_no_traffic or has_missing_data says why.
 type SLISummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// good / total, in [0, 1].
@@ -92,7 +98,8 @@ type SLISummary struct {
 	ErrorRate float64 `protobuf:"fixed64,2,opt,name=error_rate,json=errorRate,proto3" json:"error_rate,omitempty"`
 	// Fraction of the error budget left over the compliance window, in [0, 1].
 	BudgetRemaining float64 `protobuf:"fixed64,3,opt,name=budget_remaining,json=budgetRemaining,proto3" json:"budget_remaining,omitempty"`
-	// The window these figures were computed over, e.g. "30d".
+	// The window these figures were computed over, e.g. "30d"; empty when no
+	// window had traffic.
 	Window        string `protobuf:"bytes,4,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -356,6 +363,9 @@ type Evaluation struct {
 	Rules          []*RuleResult `protobuf:"bytes,16,rep,name=rules,proto3" json:"rules,omitempty"`
 	// Timestamp of the newest data behind the evaluation, when known.
 	DataTimestamp *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=data_timestamp,json=dataTimestamp,proto3" json:"data_timestamp,omitempty"`
+	// The same value as evaluation_id, under v0.1.0's name for an audit record's
+	// id: its scripts read `.records[].id`.
+	Id            string `protobuf:"bytes,18,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -509,6 +519,13 @@ func (x *Evaluation) GetDataTimestamp() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Evaluation) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
 var File_aegis_v1_evaluation_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_evaluation_proto_rawDesc = "" +
@@ -535,7 +552,7 @@ const file_aegis_v1_evaluation_proto_rawDesc = "" +
 	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12*\n" +
 	"\x06action\x18\a \x01(\x0e2\x12.aegis.v1.DecisionR\x06action\x12\x14\n" +
 	"\x05fired\x18\b \x01(\bR\x05fired\x12\x1c\n" +
-	"\tevaluated\x18\t \x01(\bR\tevaluated\"\x98\x06\n" +
+	"\tevaluated\x18\t \x01(\bR\tevaluated\"\xa8\x06\n" +
 	"\n" +
 	"Evaluation\x12#\n" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationID\x12\x15\n" +
@@ -556,7 +573,8 @@ const file_aegis_v1_evaluation_proto_rawDesc = "" +
 	"\x17has_too_few_data_points\x18\x0e \x01(\bR\x13hasTooFewDataPoints\x12(\n" +
 	"\x10has_clamped_data\x18\x0f \x01(\bR\x0ehasClampedData\x12*\n" +
 	"\x05rules\x18\x10 \x03(\v2\x14.aegis.v1.RuleResultR\x05rules\x12A\n" +
-	"\x0edata_timestamp\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\rdataTimestamp\x1aV\n" +
+	"\x0edata_timestamp\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\rdataTimestamp\x12\x0e\n" +
+	"\x02id\x18\x12 \x01(\tR\x02id\x1aV\n" +
 	"\x0eBurnRatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
 	"\x05value\x18\x02 \x01(\v2\x18.aegis.v1.WindowBurnRateR\x05value:\x028\x01*D\n" +

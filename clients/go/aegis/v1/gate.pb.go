@@ -185,7 +185,16 @@ type GetServiceStateResponse struct {
 	// Latest evaluation of each SLO that has one, ordered by SLO id.
 	Evaluations []*Evaluation `protobuf:"bytes,5,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
 	// When this state was assembled.
-	Timestamp     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Timestamp *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// The id of every SLO of this service in this environment, evaluated or not,
+	// ordered by id (v0.1.0's `slos`).
+	Slos []string `protobuf:"bytes,7,rep,name=slos,proto3" json:"slos,omitempty"`
+	// The latest decision of each SLO that has been evaluated, by SLO id (v0.1.0's
+	// `decisions`); an SLO not evaluated yet is in `slos` but not here.
+	Decisions map[string]Decision `protobuf:"bytes,8,rep,name=decisions,proto3" json:"decisions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value,enum=aegis.v1.Decision"`
+	// The newest evaluation time among the SLOs' latest evaluations (v0.1.0's
+	// `lastUpdated`); unset while none of them has been evaluated.
+	LastUpdated   *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_updated,json=lastUpdated,proto3" json:"last_updated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -258,6 +267,27 @@ func (x *GetServiceStateResponse) GetEvaluations() []*Evaluation {
 func (x *GetServiceStateResponse) GetTimestamp() *timestamppb.Timestamp {
 	if x != nil {
 		return x.Timestamp
+	}
+	return nil
+}
+
+func (x *GetServiceStateResponse) GetSlos() []string {
+	if x != nil {
+		return x.Slos
+	}
+	return nil
+}
+
+func (x *GetServiceStateResponse) GetDecisions() map[string]Decision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *GetServiceStateResponse) GetLastUpdated() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUpdated
 	}
 	return nil
 }
@@ -426,14 +456,20 @@ const file_aegis_v1_gate_proto_rawDesc = "" +
 	"evaluation\"T\n" +
 	"\x16GetServiceStateRequest\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12 \n" +
-	"\venvironment\x18\x02 \x01(\tR\venvironment\"\x91\x02\n" +
+	"\venvironment\x18\x02 \x01(\tR\venvironment\"\x86\x04\n" +
 	"\x17GetServiceStateResponse\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12 \n" +
 	"\venvironment\x18\x02 \x01(\tR\venvironment\x12.\n" +
 	"\bdecision\x18\x03 \x01(\x0e2\x12.aegis.v1.DecisionR\bdecision\x12\x18\n" +
 	"\areasons\x18\x04 \x03(\tR\areasons\x126\n" +
 	"\vevaluations\x18\x05 \x03(\v2\x14.aegis.v1.EvaluationR\vevaluations\x128\n" +
-	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"\x83\x02\n" +
+	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x12\n" +
+	"\x04slos\x18\a \x03(\tR\x04slos\x12N\n" +
+	"\tdecisions\x18\b \x03(\v20.aegis.v1.GetServiceStateResponse.DecisionsEntryR\tdecisions\x12=\n" +
+	"\flast_updated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vlastUpdated\x1aP\n" +
+	"\x0eDecisionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12(\n" +
+	"\x05value\x18\x02 \x01(\x0e2\x12.aegis.v1.DecisionR\x05value:\x028\x01\"\x83\x02\n" +
 	"\x15FlaggerWebhookRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x14\n" +
@@ -465,7 +501,7 @@ func file_aegis_v1_gate_proto_rawDescGZIP() []byte {
 	return file_aegis_v1_gate_proto_rawDescData
 }
 
-var file_aegis_v1_gate_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_aegis_v1_gate_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_aegis_v1_gate_proto_goTypes = []any{
 	(*DecideRequest)(nil),           // 0: aegis.v1.DecideRequest
 	(*DecideResponse)(nil),          // 1: aegis.v1.DecideResponse
@@ -473,30 +509,34 @@ var file_aegis_v1_gate_proto_goTypes = []any{
 	(*GetServiceStateResponse)(nil), // 3: aegis.v1.GetServiceStateResponse
 	(*FlaggerWebhookRequest)(nil),   // 4: aegis.v1.FlaggerWebhookRequest
 	(*FlaggerWebhookResponse)(nil),  // 5: aegis.v1.FlaggerWebhookResponse
-	nil,                             // 6: aegis.v1.FlaggerWebhookRequest.MetadataEntry
-	(*Evaluation)(nil),              // 7: aegis.v1.Evaluation
-	(Decision)(0),                   // 8: aegis.v1.Decision
-	(*timestamppb.Timestamp)(nil),   // 9: google.protobuf.Timestamp
+	nil,                             // 6: aegis.v1.GetServiceStateResponse.DecisionsEntry
+	nil,                             // 7: aegis.v1.FlaggerWebhookRequest.MetadataEntry
+	(*Evaluation)(nil),              // 8: aegis.v1.Evaluation
+	(Decision)(0),                   // 9: aegis.v1.Decision
+	(*timestamppb.Timestamp)(nil),   // 10: google.protobuf.Timestamp
 }
 var file_aegis_v1_gate_proto_depIdxs = []int32{
-	7,  // 0: aegis.v1.DecideResponse.evaluation:type_name -> aegis.v1.Evaluation
-	8,  // 1: aegis.v1.GetServiceStateResponse.decision:type_name -> aegis.v1.Decision
-	7,  // 2: aegis.v1.GetServiceStateResponse.evaluations:type_name -> aegis.v1.Evaluation
-	9,  // 3: aegis.v1.GetServiceStateResponse.timestamp:type_name -> google.protobuf.Timestamp
-	6,  // 4: aegis.v1.FlaggerWebhookRequest.metadata:type_name -> aegis.v1.FlaggerWebhookRequest.MetadataEntry
-	8,  // 5: aegis.v1.FlaggerWebhookResponse.decision:type_name -> aegis.v1.Decision
-	7,  // 6: aegis.v1.FlaggerWebhookResponse.evaluations:type_name -> aegis.v1.Evaluation
-	0,  // 7: aegis.v1.GateService.Decide:input_type -> aegis.v1.DecideRequest
-	2,  // 8: aegis.v1.GateService.GetServiceState:input_type -> aegis.v1.GetServiceStateRequest
-	4,  // 9: aegis.v1.GateService.FlaggerWebhook:input_type -> aegis.v1.FlaggerWebhookRequest
-	1,  // 10: aegis.v1.GateService.Decide:output_type -> aegis.v1.DecideResponse
-	3,  // 11: aegis.v1.GateService.GetServiceState:output_type -> aegis.v1.GetServiceStateResponse
-	5,  // 12: aegis.v1.GateService.FlaggerWebhook:output_type -> aegis.v1.FlaggerWebhookResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	8,  // 0: aegis.v1.DecideResponse.evaluation:type_name -> aegis.v1.Evaluation
+	9,  // 1: aegis.v1.GetServiceStateResponse.decision:type_name -> aegis.v1.Decision
+	8,  // 2: aegis.v1.GetServiceStateResponse.evaluations:type_name -> aegis.v1.Evaluation
+	10, // 3: aegis.v1.GetServiceStateResponse.timestamp:type_name -> google.protobuf.Timestamp
+	6,  // 4: aegis.v1.GetServiceStateResponse.decisions:type_name -> aegis.v1.GetServiceStateResponse.DecisionsEntry
+	10, // 5: aegis.v1.GetServiceStateResponse.last_updated:type_name -> google.protobuf.Timestamp
+	7,  // 6: aegis.v1.FlaggerWebhookRequest.metadata:type_name -> aegis.v1.FlaggerWebhookRequest.MetadataEntry
+	9,  // 7: aegis.v1.FlaggerWebhookResponse.decision:type_name -> aegis.v1.Decision
+	8,  // 8: aegis.v1.FlaggerWebhookResponse.evaluations:type_name -> aegis.v1.Evaluation
+	9,  // 9: aegis.v1.GetServiceStateResponse.DecisionsEntry.value:type_name -> aegis.v1.Decision
+	0,  // 10: aegis.v1.GateService.Decide:input_type -> aegis.v1.DecideRequest
+	2,  // 11: aegis.v1.GateService.GetServiceState:input_type -> aegis.v1.GetServiceStateRequest
+	4,  // 12: aegis.v1.GateService.FlaggerWebhook:input_type -> aegis.v1.FlaggerWebhookRequest
+	1,  // 13: aegis.v1.GateService.Decide:output_type -> aegis.v1.DecideResponse
+	3,  // 14: aegis.v1.GateService.GetServiceState:output_type -> aegis.v1.GetServiceStateResponse
+	5,  // 15: aegis.v1.GateService.FlaggerWebhook:output_type -> aegis.v1.FlaggerWebhookResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_aegis_v1_gate_proto_init() }
@@ -512,7 +552,7 @@ func file_aegis_v1_gate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aegis_v1_gate_proto_rawDesc), len(file_aegis_v1_gate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

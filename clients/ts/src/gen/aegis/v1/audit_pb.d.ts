@@ -65,6 +65,17 @@ export declare type ListAuditRecordsRequest = Message<"aegis.v1.ListAuditRecords
    * @generated from field: string page_token = 8;
    */
   pageToken: string;
+
+  /**
+   * Skip this many matching records, newest first, before the page starts
+   * (v0.1.0's paging). 0 means none; negative is an error, and so is an offset
+   * together with page_token. An offset past the last record gives an empty page.
+   * page_token is the recommended way to page: it costs the same at any depth
+   * and never repeats or skips a record while new ones arrive.
+   *
+   * @generated from field: int32 offset = 9;
+   */
+  offset: number;
 };
 
 /**
@@ -88,6 +99,14 @@ export declare type ListAuditRecordsResponse = Message<"aegis.v1.ListAuditRecord
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
+
+  /**
+   * How many records match the filters, over all pages (page_token, offset and
+   * limit do not change it). int32 so that proto3 JSON prints a number.
+   *
+   * @generated from field: int32 total = 3;
+   */
+  total: number;
 };
 
 /**

@@ -15,6 +15,12 @@ export declare const file_aegis_v1_evaluation: GenFile;
  * SLISummary is the SLI over the compliance window (or the longest window
  * evaluated when the compliance window has no data; see `window`).
  *
+ * Every evaluation carries one. When no window had traffic (or data) there is
+ * no SLI to measure: `window` is then empty and the figures are v0.1.0's for
+ * zero traffic: value 0, error_rate 0 (no request failed) and
+ * budget_remaining 1 (no budget was spent). Such an evaluation is never ALLOW,
+ * and has_no_traffic or has_missing_data says why.
+ *
  * @generated from message aegis.v1.SLISummary
  */
 export declare type SLISummary = Message<"aegis.v1.SLISummary"> & {
@@ -40,7 +46,8 @@ export declare type SLISummary = Message<"aegis.v1.SLISummary"> & {
   budgetRemaining: number;
 
   /**
-   * The window these figures were computed over, e.g. "30d".
+   * The window these figures were computed over, e.g. "30d"; empty when no
+   * window had traffic.
    *
    * @generated from field: string window = 4;
    */
@@ -258,6 +265,14 @@ export declare type Evaluation = Message<"aegis.v1.Evaluation"> & {
    * @generated from field: google.protobuf.Timestamp data_timestamp = 17;
    */
   dataTimestamp?: Timestamp | undefined;
+
+  /**
+   * The same value as evaluation_id, under v0.1.0's name for an audit record's
+   * id: its scripts read `.records[].id`.
+   *
+   * @generated from field: string id = 18;
+   */
+  id: string;
 };
 
 /**

@@ -117,6 +117,30 @@ export declare type GetServiceStateResponse = Message<"aegis.v1.GetServiceStateR
    * @generated from field: google.protobuf.Timestamp timestamp = 6;
    */
   timestamp?: Timestamp | undefined;
+
+  /**
+   * The id of every SLO of this service in this environment, evaluated or not,
+   * ordered by id (v0.1.0's `slos`).
+   *
+   * @generated from field: repeated string slos = 7;
+   */
+  slos: string[];
+
+  /**
+   * The latest decision of each SLO that has been evaluated, by SLO id (v0.1.0's
+   * `decisions`); an SLO not evaluated yet is in `slos` but not here.
+   *
+   * @generated from field: map<string, aegis.v1.Decision> decisions = 8;
+   */
+  decisions: { [key: string]: Decision };
+
+  /**
+   * The newest evaluation time among the SLOs' latest evaluations (v0.1.0's
+   * `lastUpdated`); unset while none of them has been evaluated.
+   *
+   * @generated from field: google.protobuf.Timestamp last_updated = 9;
+   */
+  lastUpdated?: Timestamp | undefined;
 };
 
 /**

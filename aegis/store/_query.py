@@ -1,0 +1,75 @@
+"""The SELECTs behind one audit page: filters, where the page starts, and how many match.
+
+The page starts after a keyset cursor (a page token) or after ``offset`` matching rows, never
+both. The count of matching rows rides along in the page's own statement as an uncorrelated
+scalar subquery, so ``total`` and the records come from one snapshot on both backends: two
+statements could straddle a newly written record and disagree. Both parts walk the same
+indexes (every index leads with a filter column and ends in the keyset order); see
+docs/audit.md for the plans and what they cost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+
+from aegis.store._paging import Cursor
+from aegis.store._schema import evaluations
+from aegis.store.base import AuditQuery
+
+# The label of the count column beside the evaluation's own columns in a page row.
+TOTAL_COLUMN = "matching_total"
+
+
+def page_statement(query: AuditQuery, cursor: Cursor | None, fetch: int) -> Select[Any]:
+    """Up to ``fetch`` matching rows, newest first, after ``cursor`` or ``query.offset``, with the count."""
+    filters = _filters(query)
+    total = count_statement(query).scalar_subquery().label(TOTAL_COLUMN)
+    c = evaluations.c
+    statement = (
+        select(evaluations, total)
+        .where(*filters, *_after(cursor))
+        .order_by(c.evaluated_at.desc(), c.id.desc())
+        .limit(fetch)
+    )
+    return statement.offset(query.offset) if query.offset else statement
+
+
+def count_statement(query: AuditQuery) -> Select[Any]:
+    """How many rows match the filters (the cursor and offset play no part)."""
+    return select(func.count()).select_from(evaluations).where(*_filters(query))
+
+
+def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
+    c = evaluations.c
+    conditions: list[ColumnElement[bool]] = []
+    if query.slo_id is not None:
+        conditions.append(c.slo_id == query.slo_id)
+    if query.service is not None:
+        conditions.append(c.service == query.service)
+    if query.environment is not None:
+        conditions.append(c.environment == query.environment)
+    if query.decision is not None:
+        conditions.append(c.decision == query.decision.name)
+    if query.start_time is not None:
+        conditions.append(c.evaluated_at >= query.start_time)
+    if query.end_time is not None:
+        conditions.append(c.evaluated_at < query.end_time)
+    return conditions
+
+
+def _after(cursor: Cursor | None) -> list[ColumnElement[bool]]:
+    """(evaluated_at, id) < cursor, spelled so both backends use the index range on evaluated_at.
+
+    SQLite does not use the index for a row-value comparison in all plans.
+    """
+    if cursor is None:
+        return []
+    c = evaluations.c
+    return [
+        and_(
+            c.evaluated_at <= cursor.timestamp,
+            or_(c.evaluated_at < cursor.timestamp, c.id < cursor.evaluation_id),
+        )
+    ]
