@@ -77,6 +77,7 @@ class Reloader:
         self._lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         self._requested: set[asyncio.Task[dict[str, ReloadResult]]] = set()
+        self._stopped = False
 
     def add(self, source: Reloadable) -> None:
         """One more source, read after the others (the server adds its TLS files when it is built)."""
@@ -95,6 +96,8 @@ class Reloader:
 
     def request(self) -> None:
         """``reload_all`` soon, from a signal handler; reloads queue up, one at a time."""
+        if self._stopped:
+            return  # shutting down: a SIGHUP now changes nothing
         task = asyncio.get_running_loop().create_task(self.reload_all(), name="reload")
         self._requested.add(task)
         task.add_done_callback(self._requested.discard)
@@ -105,6 +108,7 @@ class Reloader:
             self._watcher = asyncio.create_task(self._watch(), name="reload-watcher")
 
     async def stop(self) -> None:
+        self._stopped = True
         tasks: list[asyncio.Task[object]] = [*self._requested]
         if self._watcher is not None:
             tasks.append(self._watcher)

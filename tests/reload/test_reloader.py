@@ -220,3 +220,18 @@ async def test_reloader_a_source_that_fails_unexpectedly_does_not_stop_the_other
         assert await reloader.poll() == {"broken": "failed", "slo_files": "changed"}
     assert "reloading broken failed" in caplog.text
     assert world.reloads("broken", "failed") == 1
+
+
+async def test_reloader_request_reloads_everything_soon_but_not_once_stopped(world: World) -> None:
+    """What the SIGHUP handler calls: it cannot await, so the reload runs as a task."""
+    write(world.slo_dir, "web.yaml", document("web"))
+    world.reloader.request()
+    await VirtualTime().settle()
+    assert "web" in world.catalog
+    assert world.reloads("api_keys", "unchanged") == 1  # every source, changed or not
+
+    await world.reloader.stop()
+    write(world.slo_dir, "late.yaml", document("late"))
+    world.reloader.request()
+    await VirtualTime().settle()
+    assert "late" not in world.catalog
