@@ -14,9 +14,13 @@ from datetime import timedelta
 from aegis.auth import KeyFileError, Keyring, load_keys
 from aegis.config import Settings
 from aegis.lifecycle import Lifecycle
+from aegis.metrics.backends_file import BackendsFileError, BackendSpec
 from aegis.metrics.base import MetricsAdapter
-from aegis.metrics.synthetic import SyntheticAdapter
+from aegis.metrics.synthetic import FixtureError
 from aegis.notify import NotificationsConfig, NotificationsConfigError, Notifier, build_notifier
+from aegis.reload import KeysFile, Reloadable, Reloader, ReloadResult, SLOFiles
+from aegis.reload.backends import Backends
+from aegis.reload.notifications_file import NotificationsFile
 from aegis.replay.service import Replayer
 from aegis.scheduler import (
     CatalogChange,
@@ -26,7 +30,8 @@ from aegis.scheduler import (
     Scheduler,
     SLOCatalog,
 )
-from aegis.spec.loader import LoadResult, SpecDirectoryError, SpecProblem, load_directory
+from aegis.spec.loader import SpecDirectoryError, SpecProblem
+from aegis.spec.model import DEFAULT_BACKEND
 from aegis.store import database
 from aegis.store.base import AuditStore
 from aegis.store.retention import AuditRetention
@@ -57,19 +62,27 @@ class Application:
         self.settings = settings
         self.logger = logger or logging.getLogger("aegis")
         self.telemetry = Telemetry()
-        # Adapter and store first: a bad setting there is reported before anything is logged.
-        self.adapter: MetricsAdapter = _build_adapter(settings, self.telemetry, self.logger)
+        # Backends and store first: a bad setting there is reported before anything is logged.
+        self.backends = _build_backends(settings, self.telemetry, self.logger)
+        # One adapter for the scheduler: it routes each SLO to the backend it names.
+        self.adapter: MetricsAdapter = self.backends.router
         self.notifier: Notifier | None = _build_notifier(settings, self.telemetry, self.logger)
-        # Skipped fixture files: listed beside SLO file problems, so an operator sees both.
-        self.fixture_problems = self.adapter.problems if isinstance(self.adapter, SyntheticAdapter) else ()
         self.store: AuditStore
         self.store, schema_note = _open_store(settings)
         # None: no keys file, every RPC is open (the quick start).
         self.keyring: Keyring | None = _load_keyring(settings)
         self.lifecycle = Lifecycle()
-        spec: LoadResult = _load_specs(settings, self.logger)
-        self.catalog = SLOCatalog(spec.slos, spec.problems, logger=self.logger)
-        self.telemetry.watch_slo_load_errors(lambda: len(self.catalog.problems))
+        self.catalog = SLOCatalog(logger=self.logger)
+        self.slo_files = SLOFiles(
+            settings.slo_dir,
+            self.catalog,
+            backends=lambda: self.backends.names,
+            telemetry=self.telemetry,
+            logger=self.logger,
+        )
+        _load_specs(self.slo_files)
+        self.keys_file = KeysFile(self.keyring, logger=self.logger) if self.keyring is not None else None
+        self.reloader = self._build_reloader()
         # The journal: each evaluation is durable in the audit before anyone sees it.
         self.audit = AuditWriter(
             self.store, self.telemetry, wait=settings.audit_commit_wait, logger=self.logger
@@ -82,8 +95,12 @@ class Application:
             else None
         )
         self.evaluator = Evaluator(
-            self.adapter, telemetry=self.telemetry, timeout=settings.evaluation_timeout, logger=self.logger
+            self.adapter,
+            telemetry=self.telemetry,
+            timeout=_evaluation_timeout(settings, self.backends),
+            logger=self.logger,
         )
+        self.backends.on_change = self._backends_changed
         self.latest = LatestInMemory()
         # Every evaluation goes to each listener, in this order (the latest cache is always first).
         self.listeners: list[EvaluationListener] = [self.telemetry]
@@ -102,10 +119,30 @@ class Application:
         self.replayer = Replayer(self.adapter, max_seconds=settings.replay_timeout)
         if schema_note:
             self.logger.info("%s", schema_note)
+        self.backends.log_in_force()
 
     @property
     def spec_problems(self) -> tuple[SpecProblem, ...]:
         return self.catalog.problems
+
+    def _build_reloader(self) -> Reloader:
+        """Everything configured from files, in the order a reload reads it: SLO files after the
+        backends, since whether an SLO loads depends on them."""
+        sources: list[Reloadable] = [self.keys_file] if self.keys_file is not None else []
+        sources += [self.backends, self.slo_files]
+        if self.notifier is not None and self.settings.notifications_file:
+            path = self.settings.notifications_file
+            sources.append(NotificationsFile(path, self.notifier, self.telemetry, logger=self.logger))
+        interval = self.settings.slo_reload_interval
+        return Reloader(sources, interval=interval, telemetry=self.telemetry, logger=self.logger)
+
+    def _backends_changed(self, backends: Backends) -> None:
+        self.evaluator.timeout = _evaluation_timeout(self.settings, backends)
+
+    @property
+    def fixture_problems(self) -> list[str]:
+        """Skipped synthetic fixture files: listed beside SLO file problems, so an operator sees both."""
+        return self.backends.fixture_problems()
 
     async def start(self) -> None:
         self.audit.start()
@@ -116,6 +153,7 @@ class Application:
         if self.retention is not None:
             self.retention.start()
         self.scheduler.start()
+        self.reloader.start()
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop evaluating (running evaluations get ``grace``), then drain the audit, then notifications.
@@ -123,6 +161,7 @@ class Application:
         The audit gets at least a couple of seconds whatever is left of the grace: a healthy
         store flushes in milliseconds, and a record dropped here is an evaluation lost.
         """
+        await self.reloader.stop()
         await self.scheduler.stop(grace)
         if self.retention is not None:
             await self.retention.stop()
@@ -132,23 +171,33 @@ class Application:
         await self.adapter.aclose()
         await self.store.aclose()
 
+    async def reload(self) -> dict[str, ReloadResult]:
+        """Read every file-configured thing again: API keys, backends, SLO files, notifications (SIGHUP).
+
+        What is in force stays wherever a file turned bad; ``/readyz`` says which.
+        """
+        return await self.reloader.reload_all()
+
+    def request_reload(self) -> None:
+        """``reload`` soon: what the SIGHUP handler calls (it cannot await)."""
+        self.reloader.request()
+
     def reload_keys(self) -> None:
-        """Re-read the API keys file (SIGHUP); a file that turned bad keeps the keys in force."""
-        if self.keyring is None:
-            return
-        try:
-            keys = load_keys(self.keyring.source)
-        except KeyFileError as err:
-            self.logger.error("API keys not reloaded, the previous ones stay in force: %s", err)
-            return
-        self.keyring.replace(keys)
-        self.logger.info("reloaded %d API key(s) from %s", len(keys), self.keyring.source)
+        """Re-read the API keys file only, at once; a file that turned bad keeps the keys in force."""
+        if self.keys_file is not None:
+            self.keys_file.reload_now()
 
     def readiness(self) -> Readiness:
         loaded = len(self.catalog)
         if self.lifecycle.draining:
             return Readiness(False, loaded, ["shutting down"])
         reasons = [f"SLO file problem: {problem}" for problem in self.catalog.problems]
+        reasons += [
+            f"SLO {slo_id} runs its last good version: {entry.slo.source_file} no longer loads"
+            for slo_id, entry in self.catalog.entries.items()
+            if entry.load_error is not None
+        ]
+        reasons += self.reloader.problems()
         reasons += [f"synthetic fixture problem: {problem}" for problem in self.fixture_problems]
         audit = self.audit.health
         if not audit.writable:
@@ -171,15 +220,11 @@ class Application:
                 self.notifier.forget(slo_id)
 
 
-def _load_specs(settings: Settings, logger: logging.Logger) -> LoadResult:
+def _load_specs(slo_files: SLOFiles) -> None:
     try:
-        result = load_directory(settings.slo_dir)
+        slo_files.load_initial()
     except SpecDirectoryError as err:
         raise ConfigurationError(str(err)) from err
-    for problem in result.problems:
-        logger.error("SLO file problem: %s", problem)
-    logger.info("loaded %d SLO(s) from %s", len(result.slos), settings.slo_dir)
-    return result
 
 
 def _load_keyring(settings: Settings) -> Keyring | None:
@@ -191,25 +236,39 @@ def _load_keyring(settings: Settings) -> Keyring | None:
         raise ConfigurationError(str(err)) from err
 
 
-def _build_adapter(settings: Settings, telemetry: Telemetry, logger: logging.Logger) -> MetricsAdapter:
-    if settings.adapter == "synthetic":
-        from aegis.metrics.synthetic import FixtureError
+def _build_backends(settings: Settings, telemetry: Telemetry, logger: logging.Logger) -> Backends:
+    """The flags' backend as ``default``, plus the backends file's (docs/operations.md)."""
+    backends = Backends(
+        _default_backend(settings),
+        settings.backends_file,
+        recorder=telemetry,
+        explicit_default=settings.adapter == "prometheus",
+        logger=logger,
+    )
+    try:
+        backends.load_initial()
+    except (BackendsFileError, FixtureError) as err:
+        raise ConfigurationError(str(err)) from err
+    return backends
 
-        try:
-            return SyntheticAdapter.from_directory(settings.synthetic_fixtures, logger)
-        except FixtureError as err:
-            raise ConfigurationError(str(err)) from err
+
+def _default_backend(settings: Settings) -> BackendSpec:
+    if settings.adapter == "synthetic":
+        return BackendSpec(DEFAULT_BACKEND, "synthetic", fixtures=settings.synthetic_fixtures)
     if settings.adapter == "prometheus":
-        from aegis.metrics.prometheus import PrometheusAdapter
         from aegis.metrics.prometheus_config import PrometheusConfig
 
         try:
             config = PrometheusConfig.from_options(settings.prometheus_url, settings.prometheus_options)
         except ValueError as err:
             raise ConfigurationError(str(err)) from err
-        logger.info("reading metrics from Prometheus at %s", config.redacted_url)
-        return PrometheusAdapter(config, recorder=telemetry, logger=logger)
+        return BackendSpec(DEFAULT_BACKEND, "prometheus", prometheus=config)
     raise ConfigurationError(f"unknown adapter {settings.adapter!r}; expected synthetic or prometheus")
+
+
+def _evaluation_timeout(settings: Settings, backends: Backends) -> float:
+    """The scheduler's hard stop must leave every backend its whole retry budget."""
+    return max(settings.evaluation_timeout, backends.longest_budget() + 15.0)
 
 
 def _build_notifier(settings: Settings, telemetry: Telemetry, logger: logging.Logger) -> Notifier | None:

@@ -32,6 +32,11 @@ class Settings:
     evaluation_timeout: float = 60.0
     # Upper bound on one replay (ReplayService, the status page's picture), history read included.
     replay_timeout: float = 60.0
+    # --- Hot reload and metric backends (docs/operations.md) ---
+    # Seconds between checks of the SLO directory, keys and backends files for changes; 0: SIGHUP only.
+    slo_reload_interval: float = 10.0
+    # YAML file of named metric backends beside the flags' "default" one.
+    backends_file: str | None = None
     # --- Security and operations (docs/security.md, docs/operations.md) ---
     # YAML file of API keys (name, sha256, scopes); None: every RPC is open.
     api_keys_file: str | None = None

@@ -139,8 +139,8 @@ class Telemetry:
         )
         self._backend_requests = Counter(
             "aegis_metrics_backend_requests",
-            "HTTP requests sent to the metrics backend, by outcome.",
-            ["outcome"],
+            "HTTP requests sent to metric backends, by backend (its name in the backends file) and outcome.",
+            ["backend", "outcome"],
             registry=self.registry,
         )
         self._decision = Gauge(
@@ -169,6 +169,18 @@ class Telemetry:
             "Time from a call entering the request pipeline to its outcome.",
             ["method", "surface", "code"],
             buckets=_REQUEST_BUCKETS,
+            registry=self.registry,
+        )
+        self._reloads = Counter(
+            "aegis_reloads",
+            "Configuration reloads (SIGHUP, or a change seen by polling) by source "
+            "(slo_files, api_keys, backends) and result (changed, unchanged, failed: the previous stays).",
+            ["source", "result"],
+            registry=self.registry,
+        )
+        self._slos_on_last_good = Gauge(
+            "aegis_slos_on_last_good_version",
+            "SLOs evaluated from their last good version because their file no longer loads.",
             registry=self.registry,
         )
 
@@ -261,8 +273,14 @@ class Telemetry:
     def adapter_failed(self, slo_id: str) -> None:
         self._adapter_failures.labels(slo_id).inc()
 
-    def backend_request(self, outcome: str) -> None:
-        self._backend_requests.labels(outcome).inc()
+    def backend_request(self, outcome: str, backend: str = "default") -> None:
+        self._backend_requests.labels(backend, outcome).inc()
+
+    def reloaded(self, source: str, result: str) -> None:
+        self._reloads.labels(source, result).inc()
+
+    def watch_slos_on_last_good(self, count: Callable[[], int]) -> None:
+        self._slos_on_last_good.set_function(lambda: float(count()))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

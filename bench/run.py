@@ -14,6 +14,7 @@ BENCHES = [
     [sys.executable, str(HERE / "bench_migrations.py"), "--rows", "100000"],
     [sys.executable, str(HERE / "bench_audit_ingest.py")],
     [sys.executable, str(HERE / "bench_replay.py")],
+    [sys.executable, str(HERE / "bench_reload.py")],
 ]
 
 

@@ -123,8 +123,9 @@ def sli_to_pb(sli: SLIResult | None) -> evaluation_pb2.SLISummary:
 _SLI_TYPE_TEXT = {SLIType.AVAILABILITY: "availability", SLIType.LATENCY: "latency", SLIType.RATIO: "ratio"}
 
 
-def slo_to_pb(slo: SLO, state: SLOState | None = None) -> slo_pb2.SLO:
-    """The definition, with its status when ``state`` is given."""
+def slo_to_pb(slo: SLO, state: SLOState | None = None, load_error: str | None = None) -> slo_pb2.SLO:
+    """The definition, with its status when ``state`` is given; ``load_error``: the SLO is the last
+    good version of a file that no longer loads."""
     message = slo_pb2.SLO(
         id=slo.id,
         name=slo.name,
@@ -156,6 +157,8 @@ def slo_to_pb(slo: SLO, state: SLOState | None = None) -> slo_pb2.SLO:
         labels=dict(slo.labels),
         source_file=slo.source_file,
         dry_run=slo.dry_run,
+        load_error=load_error or "",
+        backend=slo.sli.backend,
     )
     policy = slo.budget_policy
     if policy is not None:

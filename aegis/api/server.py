@@ -44,6 +44,7 @@ from aegis.api.rest_server import RestServer
 from aegis.api.service_binding import ServiceBinding
 from aegis.api.servicers import AuditServicer, GateServicer, SLOServicer
 from aegis.api.tls import load_tls
+from aegis.api.tls_reload import RotatingTls, TlsFiles
 from aegis.api.transcoder import build_rest_app
 from aegis.app import Application
 from aegis.auth import undeclared
@@ -133,7 +134,11 @@ class Server:
         self.app = app
         self._bindings = build_bindings(app)
         self._pipeline = pipeline or build_pipeline(app)
-        self._tls = load_tls(app.settings)
+        material = load_tls(app.settings)
+        # Certificates are reloaded with everything else: new connections get the newest.
+        self._tls = RotatingTls(material) if material is not None else None
+        if self._tls is not None:
+            app.reloader.add(TlsFiles(self._tls, app.settings, logger=app.logger))
         self._grpc: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._rest: RestServer | None = None
@@ -275,13 +280,17 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 async def run(app: Application, logger: logging.Logger) -> None:
-    """Serve until SIGINT or SIGTERM, then drain and stop (docs/operations.md); SIGHUP reloads keys."""
+    """Serve until SIGINT or SIGTERM, then drain and stop (docs/operations.md).
+
+    SIGHUP reloads everything configured from files (``Application.reload``): one handler, since
+    asyncio keeps one per signal.
+    """
     server = Server(app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, app.reload_keys)
+    loop.add_signal_handler(signal.SIGHUP, app.request_reload)
     try:
         await server.start()
         waiter = asyncio.create_task(stop.wait())

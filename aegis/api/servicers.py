@@ -107,9 +107,10 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
         slo_id = raw_slo_id.strip()
         if not slo_id:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "sloID is required")
-        slos = self._scheduler.slos
-        if slo_id not in slos:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, _unknown_slo_message(slo_id, sorted(slos)))
+        # The catalog's snapshot, not a copy: a lookup per decision, whatever the number of SLOs.
+        entries = self._scheduler.catalog.entries
+        if slo_id not in entries:
+            await _abort(context, grpc.StatusCode.NOT_FOUND, _unknown_slo_message(slo_id, sorted(entries)))
         if fresh:
             return await self._scheduler.evaluate_now(slo_id)
         return await self._scheduler.current(slo_id)
@@ -165,19 +166,24 @@ class SLOServicer(slo_pb2_grpc.SLOServiceServicer):
         self._scheduler = scheduler
 
     async def ListSLOs(self, request: slo_pb2.ListSLOsRequest, context: Context) -> slo_pb2.ListSLOsResponse:
-        slos = self._scheduler.slos
+        entries = self._scheduler.catalog.entries  # one snapshot: a reload cannot tear the list
         return slo_pb2.ListSLOsResponse(
-            slos=[slo_to_pb(slos[slo_id], self._scheduler.state(slo_id)) for slo_id in sorted(slos)]
+            slos=[
+                slo_to_pb(entries[slo_id].slo, self._scheduler.state(slo_id), entries[slo_id].load_error)
+                for slo_id in sorted(entries)
+            ]
         )
 
     async def GetSLO(self, request: slo_pb2.GetSLORequest, context: Context) -> slo_pb2.GetSLOResponse:
         if not request.id:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "id is required")
-        slos = self._scheduler.slos
-        slo = slos.get(request.id)
-        if slo is None:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, _unknown_slo_message(request.id, sorted(slos)))
-        return slo_pb2.GetSLOResponse(slo=slo_to_pb(slo, self._scheduler.state(slo.id)))
+        entries = self._scheduler.catalog.entries
+        entry = entries.get(request.id)
+        if entry is None:
+            unknown = _unknown_slo_message(request.id, sorted(entries))
+            await _abort(context, grpc.StatusCode.NOT_FOUND, unknown)
+        state = self._scheduler.state(entry.slo.id)
+        return slo_pb2.GetSLOResponse(slo=slo_to_pb(entry.slo, state, entry.load_error))
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):

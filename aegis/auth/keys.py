@@ -70,6 +70,10 @@ class Keyring:
     def replace(self, keys: Sequence[ApiKey]) -> None:
         self._keys = tuple(keys)
 
+    def in_force(self) -> frozenset[ApiKey]:
+        """The keys as a set, to tell whether a reload changed anything."""
+        return frozenset(self._keys)
+
     def authenticate(self, secret: str) -> Principal | None:
         """The principal whose key ``secret`` is, or None; constant time in the stored digests."""
         presented = digest_of(secret)

@@ -108,6 +108,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     _add_security(parser, env)
     _add_operations(parser, env)
+    _add_reload_and_backends(parser, env)
     prom = parser.add_argument_group("Prometheus adapter")
     prom.add_argument(
         "--prometheus-url",
@@ -226,11 +227,36 @@ def _add_operations(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> 
     )
 
 
+def _add_reload_and_backends(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
+    group = parser.add_argument_group("Hot reload and metric backends (docs/operations.md)")
+    group.add_argument(
+        "--slo-reload-interval",
+        type=float,
+        default=_env_float(env, "SLO_RELOAD_INTERVAL", 10.0),
+        metavar="SECONDS",
+        help="check the SLO directory and the API keys, backends, notifications and TLS files for changes "
+        "this often; 0: only on SIGHUP (SLO_RELOAD_INTERVAL; default 10)",
+    )
+    group.add_argument(
+        "--backends-file",
+        default=env.get("BACKENDS_FILE") or None,
+        metavar="FILE",
+        help="YAML file of named metric backends (Prometheus, VictoriaMetrics, Mimir, ...) that SLOs pick "
+        "with spec.sli.backend; the --adapter/--prometheus-* flags stay the one named default "
+        "(BACKENDS_FILE)",
+    )
+
+
 def _check_operations(args: argparse.Namespace) -> None:
     for name in ("shutdown_grace", "http_header_timeout", "http_body_timeout", "replay_timeout"):
         value = getattr(args, name)
         if not value > 0:
             raise SystemExit(f"aegis-server: error: --{name.replace('_', '-')} must be positive, got {value}")
+    if not 0 <= args.slo_reload_interval <= 86400:
+        raise SystemExit(
+            "aegis-server: error: --slo-reload-interval must be 0 (SIGHUP only) to 86400 seconds, "
+            f"got {args.slo_reload_interval}"
+        )
     if args.max_connections is not None and args.max_connections < 1:
         raise SystemExit(
             f"aegis-server: error: --max-connections must be at least 1, got {args.max_connections}"
@@ -293,6 +319,8 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         http_header_timeout=args.http_header_timeout,
         http_body_timeout=args.http_body_timeout,
         max_connections=args.max_connections,
+        slo_reload_interval=args.slo_reload_interval,
+        backends_file=args.backends_file,
     )
 
 

@@ -1,7 +1,9 @@
 """``aegis validate --dir DIR``: check every SLO file the server would load, without starting it.
 
 Meant for CI on the repository that holds the SLOs: prints each problem as
-``file: field: message``, then a one-line summary, and exits 1 if anything is wrong.
+``file: field: message``, then a one-line summary, and exits 1 if anything is wrong. With
+``--backends-file``, an SLO naming a backend the file does not define (nor ``default``) is a
+problem too, as the server would report it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aegis.metrics.backends_file import BackendsFileError, load_backends_file
 from aegis.spec.loader import SpecDirectoryError, load_directory
+from aegis.spec.model import DEFAULT_BACKEND
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -23,13 +27,21 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         description="Check every *.yaml/*.yml SLO file under a directory (recursively); report all problems.",
     )
     parser.add_argument("--dir", required=True, metavar="DIR", help="directory holding the SLO files")
+    parser.add_argument(
+        "--backends-file",
+        metavar="FILE",
+        help="the server's backends file: spec.sli.backend must name one of its backends, or default",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = load_directory(args.dir)
-    except SpecDirectoryError as err:
+        backends = None
+        if args.backends_file:
+            backends = {DEFAULT_BACKEND, *(spec.name for spec in load_backends_file(args.backends_file))}
+        result = load_directory(args.dir, backends=backends)
+    except (SpecDirectoryError, BackendsFileError) as err:
         print(f"aegis validate: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     for problem in result.problems:

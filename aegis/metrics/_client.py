@@ -29,6 +29,7 @@ from aegis.metrics._retry import Backoff, parse_retry_after
 from aegis.metrics._sharing import SharedResults
 from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.metrics.recorder import AdapterRecorder
+from aegis.spec.model import DEFAULT_BACKEND
 
 _QUERY_PATH = "/api/v1/query"
 _RANGE_PATH = "/api/v1/query_range"
@@ -59,6 +60,7 @@ class PrometheusClient:
         rng: random.Random,
         logger: logging.Logger,
         clock: Callable[[], float] = time.monotonic,
+        name: str = DEFAULT_BACKEND,
     ) -> None:
         self._config = config
         self._recorder = recorder
@@ -68,7 +70,9 @@ class PrometheusClient:
         self._backoff = Backoff(config.initial_backoff, config.max_backoff)
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._shared: SharedResults[tuple[str, float], QueryOutcome] = SharedResults(config.cache_ttl, clock)
-        self._where = f"Prometheus at {config.redacted_url}"
+        # Errors name the backend when there are several (the backends file), the URL always.
+        named = f"backend {name!r}" if name != DEFAULT_BACKEND else "Prometheus"
+        self._where = f"{named} at {config.redacted_url}"
         self.stats = RequestStats()
         base_url, auth = split_credentials(config)
         self._http = httpx.AsyncClient(
@@ -103,6 +107,10 @@ class PrometheusClient:
         """
         form = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
         return await self._with_retries((_RANGE_PATH, form), deadline)
+
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
 
     async def aclose(self) -> None:
         self._shared.cancel_all()

@@ -103,3 +103,14 @@ class RangeMetricsAdapter(Protocol):
     ) -> list[Measurement]:
         """One Measurement per instant of ``steps``; ``deadline`` is a ``time.monotonic()`` time."""
         ...
+
+
+@runtime_checkable
+class RoutingMetricsAdapter(Protocol):
+    """An adapter that sends each SLO to another adapter (the backends router): optional.
+
+    Callers that use an optional capability of the adapter behind it (``measure_range``) ask
+    ``route`` first; None means the SLO names no configured backend (``measure`` says why).
+    """
+
+    def route(self, slo: SLO) -> MetricsAdapter | None: ...

@@ -31,7 +31,7 @@ from aegis.metrics.base import Measurement, StepTimes
 from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.metrics.recorder import AdapterRecorder, NoopAdapterRecorder
 from aegis.spec.durations import Window
-from aegis.spec.model import SLO
+from aegis.spec.model import DEFAULT_BACKEND, SLO
 
 __all__ = ["PrometheusAdapter", "PrometheusConfig"]
 
@@ -50,11 +50,13 @@ class PrometheusAdapter:
         recorder: AdapterRecorder | None = None,
         logger: logging.Logger | None = None,
         rng: random.Random | None = None,
+        name: str = DEFAULT_BACKEND,
     ) -> None:
         self.config = config
         self._logger = logger or logging.getLogger(__name__)
         self._client = PrometheusClient(
             config,
+            name=name,
             recorder=recorder or NoopAdapterRecorder(),
             rng=rng or random.Random(),
             logger=self._logger,
@@ -73,6 +75,11 @@ class PrometheusAdapter:
     @property
     def requests_by_outcome(self) -> Mapping[str, int]:
         return dict(self._client.stats.by_outcome)
+
+    @property
+    def closed(self) -> bool:
+        """True once ``aclose`` ran (a backend retired by a reload is closed after its last read)."""
+        return self._client.closed
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -95,6 +95,12 @@ class AlertmanagerSink:
             )
             self._dirty.set()
 
+    def take_over(self, previous: AlertmanagerSink) -> None:
+        """Carry on the alerts of the sink this one replaces (a reload changed the settings)."""
+        self._firing.update(previous._firing)
+        if self._firing:
+            self._dirty.set()
+
     def offer(self, change: DecisionChange) -> None:
         if change.decision is Decision.BLOCK:
             before = self._firing.get(change.slo_id)

@@ -77,6 +77,18 @@ class Notifier:
         for sink in self.sinks:
             await sink.stop(grace)
 
+    def replace_sinks(self, sinks: Sequence[Sink]) -> tuple[Sink, ...]:
+        """Put ``sinks`` in force (the notifications file was reloaded), starting the new ones.
+
+        Returns the sinks no longer used, for the caller to stop; a sink kept keeps its queue.
+        """
+        old = self.sinks
+        self.sinks = tuple(sinks)
+        for sink in self.sinks:
+            if sink not in old:
+                sink.start()
+        return tuple(sink for sink in old if sink not in self.sinks)
+
     def last_decision(self, slo_id: str) -> Decision | None:
         return self._last.get(slo_id)
 

@@ -11,7 +11,13 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from aegis.metrics.base import Measurement, MetricsAdapter, RangeMetricsAdapter, StepTimes
+from aegis.metrics.base import (
+    Measurement,
+    MetricsAdapter,
+    RangeMetricsAdapter,
+    RoutingMetricsAdapter,
+    StepTimes,
+)
 from aegis.spec.durations import Window
 from aegis.spec.model import SLO
 
@@ -27,6 +33,9 @@ async def measure_history(
     adapter: MetricsAdapter, slo: SLO, windows: Sequence[Window], steps: StepTimes, deadline: float
 ) -> list[Measurement]:
     """``deadline``: a ``time.monotonic()`` time; ReplayTimeout once it has passed."""
+    if isinstance(adapter, RoutingMetricsAdapter):
+        # Behind the backends router: the SLO's own backend may read a whole range at once.
+        adapter = adapter.route(slo) or adapter
     if isinstance(adapter, RangeMetricsAdapter):
         measurements = await adapter.measure_range(slo, windows, steps, deadline)
     else:

@@ -36,6 +36,15 @@ class Evaluator:
         self._timeout = timeout
         self._logger = logger or logging.getLogger(__name__)
 
+    @property
+    def timeout(self) -> float:
+        """The hard limit on one read of the adapter; raised when a backend's own budget grows."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self._timeout = seconds
+
     async def evaluate(self, slo: SLO) -> Evaluated:
         started = time.perf_counter()
         at = self._clock()

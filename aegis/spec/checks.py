@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from aegis.spec.durations import Window
 from aegis.spec.formats.base import FieldMap, ModelPath
 from aegis.spec.model import SLO, SLIType
 from aegis.spec.problems import FieldIssue, describe_value, shorten
-from aegis.spec.suggest import closest_name
+from aegis.spec.suggest import closest_name, did_you_mean
 
 # Inclusive ranges; every rule window is also within the compliance window.
 DURATION_LIMITS: dict[str, tuple[Window, Window]] = {
@@ -44,6 +44,22 @@ def slo_issues(slo: SLO, fields: FieldMap) -> list[FieldIssue]:
         *_budget_issues(slo, fields),
     ]
     return [FieldIssue(fields.file_path(path), message) for path, message in found]
+
+
+def backend_issues(slo: SLO, fields: FieldMap, backends: Collection[str] | None) -> list[FieldIssue]:
+    """An SLO naming a backend the server does not have could never be evaluated: a load problem.
+
+    ``backends`` None (``aegis validate`` without a backends file) accepts any name.
+    """
+    if backends is None or slo.sli.backend in backends:
+        return []
+    names = sorted(backends)
+    listed = ", ".join(repr(name) for name in names[:10]) + (", ..." if len(names) > 10 else "")
+    message = (
+        f"expected a configured metric backend ({listed}), found {describe_value(slo.sli.backend)}"
+        + did_you_mean(slo.sli.backend, names)
+    )
+    return [FieldIssue(fields.file_path(("sli", "backend")), message)]
 
 
 _Found = Iterator[tuple[ModelPath, str]]

@@ -5,18 +5,24 @@ the others (or the other mistakes): each document either becomes SLOs or
 contributes problems, and ids must be unique across every file. Each document
 goes to the format that claims it (``aegis.spec.formats``); the model it builds
 is then checked once, the same way for every format.
+
+A reload passes a ``LoadCache`` (only files that changed are parsed again) and
+the current owner of each id (a file that holds an id keeps it, even when a file
+earlier in path order starts defining it too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from aegis.bounded_read import FileRefused
-from aegis.spec.checks import slo_issues
-from aegis.spec.files import find_spec_files, read_spec_text, spec_files
+from aegis.spec.checks import backend_issues, slo_issues
+from aegis.spec.files import FileStamp, Found, find_spec_files, read_spec_text, spec_files
 from aegis.spec.formats import FORMATS, Format, format_for, unclaimed_issues
+from aegis.spec.load_cache import FileLoad, LoadCache, Loaded
 from aegis.spec.model import SLO
 from aegis.spec.problems import (
     FieldIssue,
@@ -31,6 +37,7 @@ from aegis.spec.problems import (
 from aegis.spec.yaml_source import YamlDocument, YamlSourceError, parse_documents
 
 __all__ = [
+    "LoadCache",
     "LoadResult",
     "SpecDirectoryError",
     "SpecProblem",
@@ -40,83 +47,137 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    """An SLO that passed every per-document check, and where its id is written."""
-
-    slo: SLO
-    id_line: int
-
-
 def load_file(path: str | Path, *, root: str | Path | None = None) -> LoadResult:
     """Every SLO in one file (one per YAML document), or the problems that kept them out.
 
     With ``root``, a file whose links lead outside ``root`` is refused unread.
     """
-    loaded, problems = _load_documents(Path(path), root)
-    kept = _unique_ids(str(path), loaded, {}, problems)
-    return LoadResult(slos=tuple(kept), problems=tuple(problems), files=(str(path),))
+    result = _load_file(Path(path), root, FORMATS, None, LoadCache(), None)
+    kept, all_problems = _assign_ids([(str(path), result)], {})
+    return LoadResult(slos=tuple(kept), problems=tuple(all_problems), files=(str(path),))
 
 
-def load_directory(path: str | Path, formats: tuple[Format, ...] = FORMATS) -> LoadResult:
+def load_directory(
+    path: str | Path,
+    formats: tuple[Format, ...] = FORMATS,
+    *,
+    backends: Collection[str] | None = None,
+    owners: Mapping[str, str] | None = None,
+    cache: LoadCache | None = None,
+    found: Found | None = None,
+) -> LoadResult:
     """Every SLO in the spec files under ``path`` (recursively); problems for the rest.
 
-    When two files define the same id, the first in path order wins and the
-    second is reported, naming both files.
+    When two files define the same id, the file ``owners`` names for it wins (a reload: the file
+    that holds the id now), otherwise the first in path order; the other is reported, naming both
+    files. With ``backends``, an SLO naming another backend is a problem. ``found`` is a scan of
+    ``path`` already made (the reload's change check), ``cache`` the previous load's results.
     """
-    found = find_spec_files(path)
+    found = found if found is not None else find_spec_files(path)
     problems = [SpecProblem(str(d), "", f"cannot read directory: {why}") for d, why in found.unreadable]
     if not found.files:
         message = "no SLO files: expected *.yaml or *.yml files in this directory or below"
         return LoadResult(problems=(*problems, SpecProblem(str(path), "", message)))
-    first_by_id: dict[str, str] = {}
+    cache = cache if cache is not None else LoadCache()
+    cache.begin(formats, backends)
+    per_file = [
+        (str(file), _load_file(file, path, formats, backends, cache, found.stamps.get(file)))
+        for file in found.files
+    ]
+    cache.keep_only([file for file, _ in per_file])
+    slos, id_problems = _assign_ids(per_file, owners or {})
+    return LoadResult(
+        slos=tuple(slos), problems=(*problems, *id_problems), files=tuple(str(f) for f in found.files)
+    )
+
+
+def _assign_ids(
+    per_file: list[tuple[str, FileLoad]], owners: Mapping[str, str]
+) -> tuple[list[SLO], list[SpecProblem]]:
+    """Each id to one definition: its owner's if the owner still defines it, else the first in path
+    order. Returns the SLOs kept and every file's problems, in file order, duplicates included."""
+    winners: dict[str, tuple[str, Loaded]] = {}
+    for file, result in per_file:
+        for entry in result.loaded:
+            if owners.get(entry.slo.id) == file:
+                winners.setdefault(entry.slo.id, (file, entry))
+    for file, result in per_file:
+        for entry in result.loaded:
+            winners.setdefault(entry.slo.id, (file, entry))
     slos: list[SLO] = []
-    for file in found.files:
-        loaded, file_problems = _load_documents(file, path, formats)
-        problems.extend(file_problems)
-        slos.extend(_unique_ids(str(file), loaded, first_by_id, problems))
-    return LoadResult(slos=tuple(slos), problems=tuple(problems), files=tuple(str(f) for f in found.files))
+    problems: list[SpecProblem] = []
+    for file, result in per_file:
+        problems.extend(result.problems)
+        for entry in result.loaded:
+            first_file, first = winners[entry.slo.id]
+            if first is entry:
+                slos.append(entry.slo)
+            else:
+                where = f"{first_file}:{first.id_line}"
+                message = f"duplicate id {entry.slo.id!r}, already defined in {where} (line {entry.id_line})"
+                problems.append(SpecProblem(file, "metadata.id", message))
+    return slos, problems
 
 
-def _unique_ids(
-    file: str, loaded: Iterable[_Loaded], first_by_id: dict[str, str], problems: list[SpecProblem]
-) -> list[SLO]:
-    """Keep SLOs whose id is new; report the others. ``first_by_id`` maps id -> 'file:line'."""
-    kept: list[SLO] = []
-    for entry in loaded:
-        first = first_by_id.get(entry.slo.id)
-        if first is None:
-            first_by_id[entry.slo.id] = f"{file}:{entry.id_line}"
-            kept.append(entry.slo)
-        else:
-            message = f"duplicate id {entry.slo.id!r}, already defined in {first} (line {entry.id_line})"
-            problems.append(SpecProblem(file, "metadata.id", message))
-    return kept
-
-
-def _load_documents(
-    path: Path, root: str | Path | None, formats: tuple[Format, ...] = FORMATS
-) -> tuple[list[_Loaded], list[SpecProblem]]:
+def _load_file(
+    path: Path,
+    root: str | Path | None,
+    formats: tuple[Format, ...],
+    backends: Collection[str] | None,
+    cache: LoadCache,
+    stamp: FileStamp | None,
+) -> FileLoad:
+    """One file's SLOs and problems: from the cache when its stamp or its text is unchanged."""
     file = str(path)
+    cached = cache.by_stamp(file, stamp)
+    if cached is not None:
+        return cached
     try:
         text = read_spec_text(path, root)
+    except FileRefused as err:
+        result = FileLoad(stamp, None, (), (SpecProblem(file, "", shorten(str(err), 300)),))
+        cache.put(file, result, parsed=True)
+        return result
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    same = cache.by_content(file, digest)
+    if same is not None:
+        result = replace(same, stamp=stamp)
+        cache.put(file, result, parsed=False)
+        return result
+    loaded, problems, named = _parse(text, file, formats, backends)
+    checked_with = None if backends is None else frozenset(backends)
+    result = FileLoad(stamp, digest, tuple(loaded), tuple(problems), named, checked_with)
+    cache.put(file, result, parsed=True)
+    return result
+
+
+def _parse(
+    text: str, file: str, formats: tuple[Format, ...], backends: Collection[str] | None
+) -> tuple[list[Loaded], list[SpecProblem], frozenset[str]]:
+    """The file's SLOs and problems, and the backends its SLOs name (whether they load or not)."""
+    try:
         documents = [d for d in parse_documents(text) if d.data is not None]
-    except (FileRefused, YamlSourceError) as err:
-        return [], [SpecProblem(file, "", shorten(str(err), 300))]
+    except YamlSourceError as err:
+        return [], [SpecProblem(file, "", shorten(str(err), 300))], frozenset()
     if not documents:
-        return [], [SpecProblem(file, "", "file is empty: expected at least one SLO document")]
-    loaded: list[_Loaded] = []
+        return [], [SpecProblem(file, "", "file is empty: expected at least one SLO document")], frozenset()
+    loaded: list[Loaded] = []
     problems: list[SpecProblem] = []
+    named: set[str] = set()
     for document in documents:
-        slos, issues = _document_slos(document, file, formats)
+        slos, issues = _document_slos(document, file, formats, backends, named)
         problems.extend(_located(file, document, issues))
         loaded.extend(slos)
-    return loaded, problems
+    return loaded, problems, frozenset(named)
 
 
 def _document_slos(
-    document: YamlDocument, file: str, formats: tuple[Format, ...]
-) -> tuple[list[_Loaded], list[FieldIssue]]:
+    document: YamlDocument,
+    file: str,
+    formats: tuple[Format, ...],
+    backends: Collection[str] | None,
+    named: set[str],
+) -> tuple[list[Loaded], list[FieldIssue]]:
     data = document.data
     if not isinstance(data, Mapping):
         expected = "expected a mapping with apiVersion, kind, metadata and spec"
@@ -127,13 +188,17 @@ def _document_slos(
     issues = [*_non_string_keys(data, ()), *chosen.structure_issues(data)]
     if issues:
         return [], issues
-    loaded: list[_Loaded] = []
+    loaded: list[Loaded] = []
     for built in chosen.build(data, file):
-        model_issues = slo_issues(built.slo, built.fields)
+        named.add(built.slo.sli.backend)
+        model_issues = [
+            *slo_issues(built.slo, built.fields),
+            *backend_issues(built.slo, built.fields, backends),
+        ]
         if model_issues:
             issues.extend(model_issues)
         else:
-            loaded.append(_Loaded(built.slo, document.line_of(built.fields.file_path(("id",)))))
+            loaded.append(Loaded(built.slo, document.line_of(built.fields.file_path(("id",)))))
     return loaded, issues
 
 

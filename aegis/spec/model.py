@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 
 from aegis.spec.durations import Window
 
+# The metric backend of an SLO whose file names none: the server's --adapter/--prometheus-* flags,
+# unless the backends file defines one by this name (docs/operations.md#metric-backends).
+DEFAULT_BACKEND = "default"
+
 
 class Decision(enum.Enum):
     """The gate's answer, ordered by severity so that ``max()`` picks the worst."""
@@ -48,6 +52,8 @@ class SLISpec:
     total_query: str
     # Latency SLIs only: a good event is one faster than this.
     threshold_ms: float | None = None
+    # Which configured metric backend answers the queries (``spec.sli.backend``).
+    backend: str = DEFAULT_BACKEND
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x61\x65gis/v1/slo.proto\x12\x08\x61\x65gis.v1\x1a\x13\x61\x65gis/v1/auth.proto\x1a\x19\x61\x65gis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n\x0c\x42urnRateRule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0cshort_window\x18\x02 \x01(\t\x12\x13\n\x0blong_window\x18\x03 \x01(\t\x12\x11\n\tthreshold\x18\x04 \x01(\x01\x12\"\n\x06\x61\x63tion\x18\x05 \x01(\x0e\x32\x12.aegis.v1.Decision\"`\n\x0c\x42udgetPolicy\x12\x18\n\x0b\x62lock_below\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nwarn_below\x18\x02 \x01(\x01H\x01\x88\x01\x01\x42\x0e\n\x0c_block_belowB\r\n\x0b_warn_below\"R\n\x03SLI\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x12\n\ngood_query\x18\x02 \x01(\t\x12\x13\n\x0btotal_query\x18\x03 \x01(\t\x12\x14\n\x0cthreshold_ms\x18\x04 \x01(\x01\"\x81\x01\n\tSLOStatus\x12)\n\rlast_decision\x18\x01 \x01(\x0e\x32\x12.aegis.v1.Decision\x12\x35\n\x11last_evaluated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\x03 \x01(\t\"\xfc\x03\n\x03SLO\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x11\n\tobjective\x18\x06 \x01(\x01\x12\x0e\n\x06window\x18\x07 \x01(\t\x12\x1a\n\x03sli\x18\x08 \x01(\x0b\x32\r.aegis.v1.SLI\x12/\n\x0f\x62urn_rate_rules\x18\t \x03(\x0b\x32\x16.aegis.v1.BurnRateRule\x12\x1b\n\x13\x65valuation_interval\x18\n \x01(\t\x12\x17\n\x0fstaleness_limit\x18\x0b \x01(\t\x12\x17\n\x0fmin_data_points\x18\x0c \x01(\x05\x12)\n\x06labels\x18\r \x03(\x0b\x32\x19.aegis.v1.SLO.LabelsEntry\x12\x13\n\x0bsource_file\x18\x0e \x01(\t\x12#\n\x06status\x18\x0f \x01(\x0b\x32\x13.aegis.v1.SLOStatus\x12\r\n\x05owner\x18\x10 \x01(\t\x12-\n\rbudget_policy\x18\x14 \x01(\x0b\x32\x16.aegis.v1.BudgetPolicy\x12\x0f\n\x07\x64ry_run\x18\x15 \x01(\x08\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x11\n\x0fListSLOsRequest\"/\n\x10ListSLOsResponse\x12\x1b\n\x04slos\x18\x01 \x03(\x0b\x32\r.aegis.v1.SLO\"\x1b\n\rGetSLORequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x0eGetSLOResponse\x12\x1a\n\x03slo\x18\x01 \x01(\x0b\x32\r.aegis.v1.SLO2\xc8\x01\n\nSLOService\x12Z\n\x08ListSLOs\x12\x19.aegis.v1.ListSLOsRequest\x1a\x1a.aegis.v1.ListSLOsResponse\"\x17\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\t\x12\x07/v1/slo\x12^\n\x06GetSLO\x12\x17.aegis.v1.GetSLORequest\x1a\x18.aegis.v1.GetSLOResponse\"!\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\x13\x12\x0c/v1/slo/{id}b\x03sloB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x61\x65gis/v1/slo.proto\x12\x08\x61\x65gis.v1\x1a\x13\x61\x65gis/v1/auth.proto\x1a\x19\x61\x65gis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n\x0c\x42urnRateRule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0cshort_window\x18\x02 \x01(\t\x12\x13\n\x0blong_window\x18\x03 \x01(\t\x12\x11\n\tthreshold\x18\x04 \x01(\x01\x12\"\n\x06\x61\x63tion\x18\x05 \x01(\x0e\x32\x12.aegis.v1.Decision\"`\n\x0c\x42udgetPolicy\x12\x18\n\x0b\x62lock_below\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nwarn_below\x18\x02 \x01(\x01H\x01\x88\x01\x01\x42\x0e\n\x0c_block_belowB\r\n\x0b_warn_below\"R\n\x03SLI\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x12\n\ngood_query\x18\x02 \x01(\t\x12\x13\n\x0btotal_query\x18\x03 \x01(\t\x12\x14\n\x0cthreshold_ms\x18\x04 \x01(\x01\"\x81\x01\n\tSLOStatus\x12)\n\rlast_decision\x18\x01 \x01(\x0e\x32\x12.aegis.v1.Decision\x12\x35\n\x11last_evaluated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\x03 \x01(\t\"\xa1\x04\n\x03SLO\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x11\n\tobjective\x18\x06 \x01(\x01\x12\x0e\n\x06window\x18\x07 \x01(\t\x12\x1a\n\x03sli\x18\x08 \x01(\x0b\x32\r.aegis.v1.SLI\x12/\n\x0f\x62urn_rate_rules\x18\t \x03(\x0b\x32\x16.aegis.v1.BurnRateRule\x12\x1b\n\x13\x65valuation_interval\x18\n \x01(\t\x12\x17\n\x0fstaleness_limit\x18\x0b \x01(\t\x12\x17\n\x0fmin_data_points\x18\x0c \x01(\x05\x12)\n\x06labels\x18\r \x03(\x0b\x32\x19.aegis.v1.SLO.LabelsEntry\x12\x13\n\x0bsource_file\x18\x0e \x01(\t\x12#\n\x06status\x18\x0f \x01(\x0b\x32\x13.aegis.v1.SLOStatus\x12\r\n\x05owner\x18\x10 \x01(\t\x12-\n\rbudget_policy\x18\x14 \x01(\x0b\x32\x16.aegis.v1.BudgetPolicy\x12\x0f\n\x07\x64ry_run\x18\x15 \x01(\x08\x12\x12\n\nload_error\x18\x1e \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x1f \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x11\n\x0fListSLOsRequest\"/\n\x10ListSLOsResponse\x12\x1b\n\x04slos\x18\x01 \x03(\x0b\x32\r.aegis.v1.SLO\"\x1b\n\rGetSLORequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x0eGetSLOResponse\x12\x1a\n\x03slo\x18\x01 \x01(\x0b\x32\r.aegis.v1.SLO2\xc8\x01\n\nSLOService\x12Z\n\x08ListSLOs\x12\x19.aegis.v1.ListSLOsRequest\x1a\x1a.aegis.v1.ListSLOsResponse\"\x17\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\t\x12\x07/v1/slo\x12^\n\x06GetSLO\x12\x17.aegis.v1.GetSLORequest\x1a\x18.aegis.v1.GetSLOResponse\"!\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\x13\x12\x0c/v1/slo/{id}b\x03sloB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -51,17 +51,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SLOSTATUS']._serialized_start=454
   _globals['_SLOSTATUS']._serialized_end=583
   _globals['_SLO']._serialized_start=586
-  _globals['_SLO']._serialized_end=1094
-  _globals['_SLO_LABELSENTRY']._serialized_start=1049
-  _globals['_SLO_LABELSENTRY']._serialized_end=1094
-  _globals['_LISTSLOSREQUEST']._serialized_start=1096
-  _globals['_LISTSLOSREQUEST']._serialized_end=1113
-  _globals['_LISTSLOSRESPONSE']._serialized_start=1115
-  _globals['_LISTSLOSRESPONSE']._serialized_end=1162
-  _globals['_GETSLOREQUEST']._serialized_start=1164
-  _globals['_GETSLOREQUEST']._serialized_end=1191
-  _globals['_GETSLORESPONSE']._serialized_start=1193
-  _globals['_GETSLORESPONSE']._serialized_end=1237
-  _globals['_SLOSERVICE']._serialized_start=1240
-  _globals['_SLOSERVICE']._serialized_end=1440
+  _globals['_SLO']._serialized_end=1131
+  _globals['_SLO_LABELSENTRY']._serialized_start=1086
+  _globals['_SLO_LABELSENTRY']._serialized_end=1131
+  _globals['_LISTSLOSREQUEST']._serialized_start=1133
+  _globals['_LISTSLOSREQUEST']._serialized_end=1150
+  _globals['_LISTSLOSRESPONSE']._serialized_start=1152
+  _globals['_LISTSLOSRESPONSE']._serialized_end=1199
+  _globals['_GETSLOREQUEST']._serialized_start=1201
+  _globals['_GETSLOREQUEST']._serialized_end=1228
+  _globals['_GETSLORESPONSE']._serialized_start=1230
+  _globals['_GETSLORESPONSE']._serialized_end=1274
+  _globals['_SLOSERVICE']._serialized_start=1277
+  _globals['_SLOSERVICE']._serialized_end=1477
 # @@protoc_insertion_point(module_scope)

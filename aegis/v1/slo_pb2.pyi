@@ -57,7 +57,7 @@ class SLOStatus(_message.Message):
     def __init__(self, last_decision: _Optional[_Union[_evaluation_pb2.Decision, str]] = ..., last_evaluated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ...) -> None: ...
 
 class SLO(_message.Message):
-    __slots__ = ("id", "name", "service", "environment", "description", "objective", "window", "sli", "burn_rate_rules", "evaluation_interval", "staleness_limit", "min_data_points", "labels", "source_file", "status", "owner", "budget_policy", "dry_run")
+    __slots__ = ("id", "name", "service", "environment", "description", "objective", "window", "sli", "burn_rate_rules", "evaluation_interval", "staleness_limit", "min_data_points", "labels", "source_file", "status", "owner", "budget_policy", "dry_run", "load_error", "backend")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +83,8 @@ class SLO(_message.Message):
     OWNER_FIELD_NUMBER: _ClassVar[int]
     BUDGET_POLICY_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    LOAD_ERROR_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     service: str
@@ -101,7 +103,9 @@ class SLO(_message.Message):
     owner: str
     budget_policy: BudgetPolicy
     dry_run: bool
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., description: _Optional[str] = ..., objective: _Optional[float] = ..., window: _Optional[str] = ..., sli: _Optional[_Union[SLI, _Mapping]] = ..., burn_rate_rules: _Optional[_Iterable[_Union[BurnRateRule, _Mapping]]] = ..., evaluation_interval: _Optional[str] = ..., staleness_limit: _Optional[str] = ..., min_data_points: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., source_file: _Optional[str] = ..., status: _Optional[_Union[SLOStatus, _Mapping]] = ..., owner: _Optional[str] = ..., budget_policy: _Optional[_Union[BudgetPolicy, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+    load_error: str
+    backend: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., description: _Optional[str] = ..., objective: _Optional[float] = ..., window: _Optional[str] = ..., sli: _Optional[_Union[SLI, _Mapping]] = ..., burn_rate_rules: _Optional[_Iterable[_Union[BurnRateRule, _Mapping]]] = ..., evaluation_interval: _Optional[str] = ..., staleness_limit: _Optional[str] = ..., min_data_points: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., source_file: _Optional[str] = ..., status: _Optional[_Union[SLOStatus, _Mapping]] = ..., owner: _Optional[str] = ..., budget_policy: _Optional[_Union[BudgetPolicy, _Mapping]] = ..., dry_run: _Optional[bool] = ..., load_error: _Optional[str] = ..., backend: _Optional[str] = ...) -> None: ...
 
 class ListSLOsRequest(_message.Message):
     __slots__ = ()

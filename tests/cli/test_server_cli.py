@@ -45,6 +45,8 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Compl
         (["--shutdown-grace", "0"], {}, "--shutdown-grace must be positive"),
         (["--max-connections", "-3"], {}, "--max-connections must be at least 1"),
         (["--log-format", "xml"], {}, "invalid choice: 'xml'"),
+        (["--slo-reload-interval", "-1"], {}, "--slo-reload-interval must be 0 (SIGHUP only) to 86400"),
+        ([], {"BACKENDS_FILE": "/nonexistent/backends.yaml"}, "/nonexistent/backends.yaml: cannot read file"),
     ],
 )
 def test_server_bad_configuration_is_one_clear_line(

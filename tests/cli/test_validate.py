@@ -129,3 +129,33 @@ def test_validate_as_subprocess_exit_code_and_no_traceback(
         assert lines == [last_line]
     else:
         assert lines[-1].endswith("problems") and len(lines) > 1
+
+
+def test_validate_with_backends_file_checks_each_slos_backend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slos = tmp_path / "slos"
+    slos.mkdir()
+    for slo_id, backend in (("plain", None), ("on-vm", "victoria"), ("typo", "victora")):
+        document = _document(slo_id)
+        if backend:
+            document["spec"]["sli"]["backend"] = backend
+        (slos / f"{slo_id}.yaml").write_text(yaml.safe_dump(document))
+    backends = tmp_path / "backends.yaml"
+    backends.write_text("backends:\n  - {name: victoria, url: http://victoria-metrics:8428}\n")
+
+    assert main(["validate", "--dir", str(slos)]) == 0  # without the file, any name passes
+    capsys.readouterr()
+    code = main(["validate", "--dir", str(slos), "--backends-file", str(backends)])
+
+    out, _ = capsys.readouterr()
+    assert code == 1
+    problem, total = out.splitlines()
+    assert problem.startswith(
+        f"{slos / 'typo.yaml'}: spec.sli.backend: expected a configured metric backend ('default', "
+        "'victoria'), found 'victora' (a string); did you mean 'victoria'? (line "
+    )
+    assert total == "3 files, 2 SLOs valid, 1 problem"
+    backends.write_text("backends: [")
+    assert main(["validate", "--dir", str(slos), "--backends-file", str(backends)]) == 2
+    assert "backends.yaml: invalid YAML" in capsys.readouterr().err

@@ -136,8 +136,8 @@ async def test_prometheus_requests_are_reported_to_the_recorder(
     proxy.fail(status=503, body=b"busy")
     await adapter.measure(slo, slo.windows, datetime.now(UTC))
     exposition = telemetry.exposition().decode()
-    assert 'aegis_metrics_backend_requests_total{outcome="success"} 2.0' in exposition
-    assert 'aegis_metrics_backend_requests_total{outcome="server_error"} 4.0' in exposition
+    assert 'aegis_metrics_backend_requests_total{backend="default",outcome="success"} 2.0' in exposition
+    assert 'aegis_metrics_backend_requests_total{backend="default",outcome="server_error"} 4.0' in exposition
     assert adapter.requests_by_outcome == {"success": 2, "server_error": 4}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator
@@ -14,6 +15,8 @@ from google.protobuf import json_format
 
 from aegis.metrics.base import StepTimes
 from aegis.metrics.prometheus import PrometheusAdapter, PrometheusConfig
+from aegis.metrics.router import BackendRouter
+from aegis.replay.history import measure_history
 from aegis.replay.svg import DECISION_COLOURS
 from aegis.spec.durations import Window
 from aegis.spec.loader import load_directory
@@ -324,3 +327,19 @@ async def test_replay_picture_draws_the_decisions_where_they_happened(
         hex_rgb("#c62828"),
     )
     save_for_docs("replay-example.png", png)
+
+
+async def test_replay_behind_the_backends_router_reads_ranges_from_the_slos_backend(
+    adapter: PrometheusAdapter, slo: SLO, burn_times: Timeline
+) -> None:
+    """With a backends file, the server's adapter is the router: a replay still costs two requests."""
+    router = BackendRouter({slo.sli.backend: adapter})
+    steps = StepTimes(burn_times.now - timedelta(hours=1), 60, 30)
+    before = adapter.requests_total
+    measured = await measure_history(router, slo, slo.windows, steps, time.monotonic() + 30)
+    assert len(measured) == 30
+    assert adapter.requests_total - before == 2
+    # An SLO naming no configured backend is asked step by step, and each step says why.
+    stray = dataclasses.replace(slo, sli=dataclasses.replace(slo.sli, backend="elsewhere"))
+    [first, *_] = await measure_history(router, stray, stray.windows, steps, time.monotonic() + 30)
+    assert first.error is not None and "no metric backend named 'elsewhere'" in first.error

@@ -13,7 +13,7 @@ from typing import Any
 
 from aegis.spec.durations import Window
 from aegis.spec.formats.base import Built, FieldMap
-from aegis.spec.model import SLO, BudgetPolicy, BurnRateRule, Decision, SLISpec, SLIType
+from aegis.spec.model import DEFAULT_BACKEND, SLO, BudgetPolicy, BurnRateRule, Decision, SLISpec, SLIType
 from aegis.spec.problems import FieldIssue
 from aegis.spec.schema import schema_issues
 
@@ -46,6 +46,7 @@ FIELDS = FieldMap(
         ("sli", "threshold_ms"): (*_SPEC, "sli", "thresholdMs"),
         ("sli", "good_query"): (*_SPEC, "sli", "good", "prometheusQuery"),
         ("sli", "total_query"): (*_SPEC, "sli", "total", "prometheusQuery"),
+        ("sli", "backend"): (*_SPEC, "sli", "backend"),
         ("burn_rate_rules",): (*_SPEC, "burnPolicy", "rules"),
         ("burn_rate_rules", "*"): _RULE,
         ("burn_rate_rules", "*", "name"): (*_RULE, "name"),
@@ -109,6 +110,7 @@ def _sli(sli: Mapping[str, Any]) -> SLISpec:
         good_query=sli["good"]["prometheusQuery"],
         total_query=sli["total"]["prometheusQuery"],
         threshold_ms=None if threshold is None else float(threshold),
+        backend=sli.get("backend", DEFAULT_BACKEND),
     )
 
 

@@ -317,7 +317,13 @@ type SLO struct {
 	// The error-budget policy (spec.budgetPolicy); unset when the SLO has none.
 	BudgetPolicy *BudgetPolicy `protobuf:"bytes,20,opt,name=budget_policy,json=budgetPolicy,proto3" json:"budget_policy,omitempty"`
 	// spec.dryRun: evaluated and recorded, but every gate answer is ALLOW (flagged).
-	DryRun        bool `protobuf:"varint,21,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	DryRun bool `protobuf:"varint,21,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Why the SLO's file no longer loads (hot reload): the definition shown, and still evaluated, is
+	// the last good version. Empty when the file loads cleanly.
+	LoadError string `protobuf:"bytes,30,opt,name=load_error,json=loadError,proto3" json:"load_error,omitempty"`
+	// The metric backend that answers the SLO's queries (spec.sli.backend); "default" when the file
+	// names none.
+	Backend       string `protobuf:"bytes,31,opt,name=backend,proto3" json:"backend,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -476,6 +482,20 @@ func (x *SLO) GetDryRun() bool {
 		return x.DryRun
 	}
 	return false
+}
+
+func (x *SLO) GetLoadError() string {
+	if x != nil {
+		return x.LoadError
+	}
+	return ""
+}
+
+func (x *SLO) GetBackend() string {
+	if x != nil {
+		return x.Backend
+	}
+	return ""
 }
 
 type ListSLOsRequest struct {
@@ -677,7 +697,7 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\rlast_decision\x18\x01 \x01(\x0e2\x12.aegis.v1.DecisionR\flastDecision\x12F\n" +
 	"\x11last_evaluated_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastEvaluatedAt\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\x03 \x01(\tR\tlastError\"\xc8\x05\n" +
+	"last_error\x18\x03 \x01(\tR\tlastError\"\x81\x06\n" +
 	"\x03SLO\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -698,7 +718,10 @@ const file_aegis_v1_slo_proto_rawDesc = "" +
 	"\x06status\x18\x0f \x01(\v2\x13.aegis.v1.SLOStatusR\x06status\x12\x14\n" +
 	"\x05owner\x18\x10 \x01(\tR\x05owner\x12;\n" +
 	"\rbudget_policy\x18\x14 \x01(\v2\x16.aegis.v1.BudgetPolicyR\fbudgetPolicy\x12\x17\n" +
-	"\adry_run\x18\x15 \x01(\bR\x06dryRun\x1a9\n" +
+	"\adry_run\x18\x15 \x01(\bR\x06dryRun\x12\x1d\n" +
+	"\n" +
+	"load_error\x18\x1e \x01(\tR\tloadError\x12\x18\n" +
+	"\abackend\x18\x1f \x01(\tR\abackend\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x11\n" +

@@ -255,6 +255,22 @@ export declare type SLO = Message<"aegis.v1.SLO"> & {
    * @generated from field: bool dry_run = 21;
    */
   dryRun: boolean;
+
+  /**
+   * Why the SLO's file no longer loads (hot reload): the definition shown, and still evaluated, is
+   * the last good version. Empty when the file loads cleanly.
+   *
+   * @generated from field: string load_error = 30;
+   */
+  loadError: string;
+
+  /**
+   * The metric backend that answers the SLO's queries (spec.sli.backend); "default" when the file
+   * names none.
+   *
+   * @generated from field: string backend = 31;
+   */
+  backend: string;
 };
 
 /**
