@@ -28,7 +28,12 @@ from tests.store._evaluations import T0, full_evaluation, minimal_evaluation
 # What the project created with metadata.create_all before migrations existed.
 PRE_MIGRATION_TABLES = [metadata.tables["audit_evaluations"]]
 # Columns later revisions added: a table from before migrations (revision 0001's shape) lacks them.
-LATER_COLUMNS = ("dry_run", "would_be_decision", "budget_policy")
+LATER_COLUMNS = (
+    "dry_run", "would_be_decision", "budget_policy",  # 0003
+    "evaluation_ref", "requested_at", "deployment_id", "deploy_commit", "pipeline_url", "caller",
+    "api_key_name", "chain_seq", "chain_prev_hash", "chain_hash",  # 0005
+)  # fmt: skip
+LATER_INDEXES = ("ix_audit_deployment_time", "ux_audit_chain_seq")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -131,6 +136,8 @@ def test_empty_database_upgrades_to_head(engine: Engine) -> None:
 async def test_pre_migration_database_is_stamped_and_keeps_its_rows(empty_url: str, engine: Engine) -> None:
     metadata.create_all(engine, tables=PRE_MIGRATION_TABLES)
     with engine.begin() as connection:
+        for index in LATER_INDEXES:
+            connection.exec_driver_sql(f"DROP INDEX {index}")
         for column in LATER_COLUMNS:
             connection.exec_driver_sql(f"ALTER TABLE audit_evaluations DROP COLUMN {column}")
     # Rows as they were written then: no dry run, no budget policy (what the later columns default to).
@@ -150,7 +157,8 @@ async def test_pre_migration_database_is_stamped_and_keeps_its_rows(empty_url: s
 
     assert result.stamped and result.after == migrate.head()
     assert database.describe_upgrade(result) == (
-        f"audit table from before migrations stamped at 0001; schema upgraded to {migrate.head()} (head)"
+        f"audit table from before migrations stamped at 0001; schema upgraded to {migrate.head()} (head); "
+        "2 record(s) from before the hash chain sealed into it"
     )
     store = SQLAuditStore.from_url(empty_url, schema="never")
     try:
