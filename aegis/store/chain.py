@@ -45,7 +45,9 @@ _SEAL_BATCH = 1000
 def canonical(row: Row) -> bytes:
     """Every recorded column of ``row`` (as evaluation_to_row writes it), in one fixed encoding."""
     fields = {name: _canonical_value(value) for name, value in row.items() if name not in CHAIN_COLUMNS}
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
+    return json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode()
 
 
 def record_hash(previous_hash: str, sequence: int, row: Row) -> str:
@@ -88,7 +90,10 @@ def head(connection: Connection) -> tuple[int, str]:
     """(sequence, hash) of the newest chained record; the anchor's when all were pruned; (0, genesis)."""
     c = evaluations.c
     newest = connection.execute(
-        sa.select(c.chain_seq, c.chain_hash).where(c.chain_seq.is_not(None)).order_by(c.chain_seq.desc()).limit(1)
+        sa.select(c.chain_seq, c.chain_hash)
+        .where(c.chain_seq.is_not(None))
+        .order_by(c.chain_seq.desc())
+        .limit(1)
     ).first()
     anchor = read_anchor(connection)
     if newest is not None and (anchor is None or newest[0] > anchor[0]):

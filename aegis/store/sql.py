@@ -30,6 +30,7 @@ from aegis.store._schema import evaluations
 from aegis.store.base import MAX_LIMIT, AuditPage, AuditQuery, InvalidQueryError, RecordRejectedError
 from aegis.store.database import AuditStoreOpenError
 from aegis.store.migrate import SchemaPolicy
+from aegis.store.verify import ChainReport, verify_chain
 
 __all__ = ["AuditStoreOpenError", "SQLAuditStore"]
 
@@ -125,6 +126,15 @@ class SQLAuditStore:
             return 0  # the first page is empty: nothing matches
         counted = await asyncio.to_thread(self._fetch, count_statement(query))
         return int(counted[0][0])
+
+    async def verify_chain(self) -> ChainReport:
+        """Walk the whole hash chain on a worker thread; reads every record once."""
+        self._check_open()
+        return await asyncio.to_thread(self._verify)
+
+    def _verify(self) -> ChainReport:
+        with self._read_lock:
+            return verify_chain(self._engine)
 
     async def aclose(self) -> None:
         if not self._closed:

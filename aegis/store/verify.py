@@ -49,8 +49,10 @@ class ChainReport:
         """One line for a person: what was proved, or the first thing that breaks the proof."""
         if self.first_broken is not None:
             broken = self.first_broken
-            which = f"record {broken.record_id} (sequence {broken.sequence})" if broken.record_id else (
-                f"sequence {broken.sequence}"
+            which = (
+                f"record {broken.record_id} (sequence {broken.sequence})"
+                if broken.record_id
+                else (f"sequence {broken.sequence}")
             )
             return f"audit chain broken at {which}: {broken.problem}"
         if self.unchained:
@@ -116,7 +118,5 @@ def _check(row: sa.RowMapping, expected: int, previous: str) -> BrokenRecord | N
     except (KeyError, ValueError, TypeError) as err:
         return BrokenRecord(found, row["id"], f"it no longer reads as an audit record ({err})")
     if recomputed != row["chain_hash"]:
-        return BrokenRecord(
-            found, row["id"], "its contents differ from what was hashed when it was written"
-        )
+        return BrokenRecord(found, row["id"], "its contents differ from what was hashed when it was written")
     return None
