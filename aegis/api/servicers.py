@@ -91,7 +91,9 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
         """The gate request's audit record: the evaluation that answered it, under its own id."""
         principal = context.attributes.get("principal")
         request = GateRequest(
-            record_id=str(uuid.uuid4()),
+            # The evaluation's id and a suffix: at the same evaluated_at it sorts above its
+            # evaluation in the audit's newest-first order.
+            record_id=f"{evaluation.evaluation_id}.gate-{uuid.uuid4().hex[:16]}",
             requested_at=self._clock(),
             deployment=deployment,
             api_key_name=str(getattr(principal, "name", "") or ""),
