@@ -24,6 +24,7 @@ GO_TESTS = (
     # clients/go/aegis: the idiomatic wrapper
     "TestWrapperDecide",
     "TestWrapperFreshDecideIsANewEvaluation",
+    "TestWrapperDecideSendsDryRunAndTheDeploymentContext",
     "TestWrapperErrorsKeepTheirStatus",
     "TestWrapperGateOnAService",
     "TestWrapperUnreachableServerIsUnavailable",
