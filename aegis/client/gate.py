@@ -148,6 +148,7 @@ def _each_slo(
     reasons = tuple(
         f"{e.slo_id}: {e.decision.name}: {'; '.join(e.reasons)}"
         for e in evaluations
-        if e.decision is not Decision.ALLOW
+        # An SLO answered ALLOW in dry run still says what it would have been.
+        if (e.would_be_decision or e.decision) is not Decision.ALLOW
     )
     return Verdict(target, decision, reasons or ("all burn rate checks passed",), evaluations)

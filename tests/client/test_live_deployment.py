@@ -55,7 +55,8 @@ async def test_check_on_a_service_with_a_deployment_records_each_slo(live: LiveS
             client.list_audit, audit_pb2.ListAuditRecordsRequest(deployment_id=deployment.deployment_id)
         )
     assert verdict.decision is Decision.ALLOW and verdict.would_be_decision is Decision.BLOCK
-    assert verdict.summary().startswith("ALLOW (dry run; would be BLOCK) checkout/production")
+    expected = "ALLOW (dry run; would be BLOCK) checkout/production: checkout-fast-burn: ALLOW: "
+    assert verdict.summary().startswith(expected + "dry run (dryRun in the request)")
     assert sorted(r.slo_id for r in page.records) == sorted(e.slo_id for e in verdict.evaluations)
 
 

@@ -155,7 +155,8 @@ export function createAegisClient(url, options = {}) {
       evaluations = await Promise.all(members.map((s) => decide(s.id, ask)));
       decision = evaluations.reduce((worst, e) => (SEVERITY[e.decision] > SEVERITY[worst] ? e.decision : worst), "ALLOW");
       reasons = evaluations
-        .filter((e) => e.decision !== "ALLOW")
+        // An SLO answered ALLOW in dry run still says what it would have been.
+        .filter((e) => (e.wouldBeDecision ?? e.decision) !== "ALLOW")
         .map((e) => `${e.sloId}: ${e.decision}: ${e.reasons.join("; ")}`);
       if (reasons.length === 0) reasons = ["all burn rate checks passed"];
     }
