@@ -9,9 +9,7 @@ HTTP status.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NoReturn
@@ -30,9 +28,10 @@ from aegis.api.convert import (
 )
 from aegis.api.echo import echo
 from aegis.api.flagger import parse_metadata
+from aegis.api.gate_requests import GateRequestLog
 from aegis.api.pipeline import CallContext
 from aegis.engine import dry_run
-from aegis.engine.model import DeploymentContext, Evaluation, GateRequest
+from aegis.engine.model import DeploymentContext, Evaluation
 from aegis.scheduler import Scheduler
 from aegis.scheduler.journal import Journal, NoJournal
 from aegis.scheduler.timing import Clock, utc_now
@@ -67,12 +66,12 @@ def _unknown_slo_message(slo_id: str, known: list[str]) -> str:
 
 class GateServicer(gate_pb2_grpc.GateServiceServicer):
     """Every gate request (Decide, FlaggerWebhook) is recorded through ``journal`` before it is
-    answered: the evaluation that answered it, who asked (API key, deployment context) and when."""
+    answered: the evaluation that answered it, who asked (API key, deployment context) and when.
+    Identical repeats share one record (aegis.api.gate_requests)."""
 
     def __init__(self, scheduler: Scheduler, journal: Journal | None = None, clock: Clock = utc_now) -> None:
         self._scheduler = scheduler
-        self._journal = journal or NoJournal()
-        self._clock = clock
+        self._requests = GateRequestLog(journal or NoJournal(), clock)
 
     async def Decide(self, request: gate_pb2.DecideRequest, context: Context) -> gate_pb2.DecideResponse:
         try:
@@ -88,17 +87,8 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
     async def _record_request(
         self, evaluation: Evaluation, deployment: DeploymentContext, context: Context
     ) -> None:
-        """The gate request's audit record: the evaluation that answered it, under its own id."""
         principal = context.attributes.get("principal")
-        request = GateRequest(
-            # The evaluation's id and a suffix: at the same evaluated_at it sorts above its
-            # evaluation in the audit's newest-first order.
-            record_id=f"{evaluation.evaluation_id}.gate-{uuid.uuid4().hex[:16]}",
-            requested_at=self._clock(),
-            deployment=deployment,
-            api_key_name=str(getattr(principal, "name", "") or ""),
-        )
-        await self._journal.commit(dataclasses.replace(evaluation, gate_request=request))
+        await self._requests.record(evaluation, deployment, str(getattr(principal, "name", "") or ""))
 
     async def GetServiceState(
         self, request: gate_pb2.GetServiceStateRequest, context: Context
