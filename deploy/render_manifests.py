@@ -57,7 +57,9 @@ def rendered(helm: str) -> dict[str, str]:
 
 def stale(files: dict[str, str]) -> list[str]:
     present = {path.name for path in OUT.glob("*.yaml")}
-    changed = [name for name, text in files.items() if not (OUT / name).is_file() or (OUT / name).read_text() != text]
+    changed = [
+        name for name, text in files.items() if not (OUT / name).is_file() or (OUT / name).read_text() != text
+    ]
     return sorted(changed + sorted(present - set(files)))
 
 

