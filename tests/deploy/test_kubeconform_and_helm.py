@@ -8,6 +8,7 @@ chart's output; and values that would deploy something broken are refused with o
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,32 @@ def test_manifest_values_file_is_not_a_manifest() -> None:
     """`kubectl apply -f deploy/kubernetes/` must find nothing but Kubernetes objects there."""
     assert not list(MANIFESTS.glob("values*.yaml"))
     assert Path(MANIFEST_VALUES).parent != MANIFESTS
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (["replicaCont=2"], "additional properties 'replicaCont' not allowed"),
+        (["backends[0].name=default", "backends[0].url=http://p:9090", "backends[0].bearerTokenFle=t"],
+         "additional properties 'bearerTokenFle' not allowed"),
+        (["apiKeys.keys[0].name=ci", "apiKeys.keys[0].sha256=abc", "apiKeys.keys[0].scopes={gate}"], "sha256"),
+        (["server.logFormat=yaml"], "logFormat"),
+    ],
+)  # fmt: skip
+def test_values_schema_refuses_typos(sets: list[str], message: str) -> None:
+    result = template(sets=sets)
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+
+
+def test_values_schema_knows_what_the_server_knows() -> None:
+    """The schema's backend fields and API key scopes are the loaders' own, no more, no fewer."""
+    from aegis.auth import SCOPES
+    from aegis.metrics import backends_file
+
+    schema = json.loads((CHART / "values.schema.json").read_text())["properties"]
+    backend = schema["backends"]["items"]["properties"]
+    assert set(backend) == {*backends_file._PROMETHEUS, *backends_file._SYNTHETIC}
+    assert set(backend["basicAuth"]["properties"]) == set(backends_file._BASIC_AUTH)
+    key = schema["apiKeys"]["properties"]["keys"]["items"]["properties"]
+    assert set(key["scopes"]["items"]["enum"]) == set(SCOPES)
