@@ -163,7 +163,8 @@ def test_manifest_values_file_is_not_a_manifest() -> None:
         (["replicaCont=2"], "additional properties 'replicaCont' not allowed"),
         (["backends[0].name=default", "backends[0].url=http://p:9090", "backends[0].bearerTokenFle=t"],
          "additional properties 'bearerTokenFle' not allowed"),
-        (["apiKeys.keys[0].name=ci", "apiKeys.keys[0].sha256=abc", "apiKeys.keys[0].scopes={gate}"], "sha256"),
+        (["apiKeys.keys[0].name=ci", "apiKeys.keys[0].sha256=abc", "apiKeys.keys[0].scopes={gate}"],
+         "sha256"),
         (["server.logFormat=yaml"], "logFormat"),
     ],
 )  # fmt: skip
