@@ -18,6 +18,8 @@ HELM_VERSION := v3.22.0
 KUBERNETES_VALIDATE_VERSION := 1.37.0
 K8S_SCHEMA_VERSIONS := 1.33.0 1.37.0
 K8S_SCHEMAS := $(CURDIR)/.cache/kubernetes-json-schema
+empty :=
+K8S_SCHEMAS_STAMP := $(K8S_SCHEMAS)/.kubernetes-validate-$(KUBERNETES_VALIDATE_VERSION)-for-$(subst $(empty) $(empty),-,$(K8S_SCHEMA_VERSIONS))
 APT_PACKAGES := prometheus victoria-metrics postgresql curl jq prometheus-alertmanager e2fsprogs chromium
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
@@ -62,7 +64,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-openapiv2 clients/ts/node_modules/.package-lock.json $(TOOLS_BIN)/argo-webmetric $(TOOLS_BIN)/.kubeconform-$(KUBECONFORM_VERSION) $(TOOLS_BIN)/.helm-$(HELM_VERSION) $(K8S_SCHEMAS)/.kubernetes-validate-$(KUBERNETES_VALIDATE_VERSION) ## Install buf, protoc-gen-es, grpcurl, ghz, the Go and OpenAPI plugins, the TS client's packages, the Argo Rollouts test program, kubeconform, helm and the Kubernetes schemas
+tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-openapiv2 clients/ts/node_modules/.package-lock.json $(TOOLS_BIN)/argo-webmetric $(TOOLS_BIN)/.kubeconform-$(KUBECONFORM_VERSION) $(TOOLS_BIN)/.helm-$(HELM_VERSION) $(K8S_SCHEMAS_STAMP) ## Install buf, protoc-gen-es, grpcurl, ghz, the Go and OpenAPI plugins, the TS client's packages, the Argo Rollouts test program, kubeconform, helm and the Kubernetes schemas
 
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --silent
@@ -115,7 +117,7 @@ $(TOOLS_BIN)/.helm-$(HELM_VERSION):
 	touch $@
 
 # kubeconform cannot download its schemas here: they come from a PyPI wheel, made usable offline.
-$(K8S_SCHEMAS)/.kubernetes-validate-$(KUBERNETES_VALIDATE_VERSION): scripts/k8s_schemas.py $(VENV)/.installed
+$(K8S_SCHEMAS_STAMP): scripts/k8s_schemas.py $(VENV)/.installed
 	$(PY) scripts/k8s_schemas.py --package-version $(KUBERNETES_VALIDATE_VERSION) $(K8S_SCHEMAS) $(K8S_SCHEMA_VERSIONS)
 	touch $@
 

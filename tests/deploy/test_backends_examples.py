@@ -18,6 +18,8 @@ from aegis.metrics.backends_file import BackendSpec, load_backends_file
 from tests.deploy._k8s import ROOT, one, rendered
 from tests.deploy._pod import inside, relocated
 
+pytestmark = pytest.mark.external  # the real helm and kubeconform
+
 BLOCK = re.compile(r"```yaml\n(# backends\.yaml\n.*?)```", re.DOTALL)
 SECTION = "\n## In production: Kubernetes\n"
 

@@ -28,6 +28,8 @@ from tests.deploy._k8s import (
     template,
 )
 
+pytestmark = pytest.mark.external  # the real helm and kubeconform
+
 VERSIONS = schema_versions()
 # Values files exercising every optional part of the chart; each must render and validate.
 VARIANTS: dict[str, list[str]] = {

@@ -31,6 +31,8 @@ from tests._aegis_process import aegis_server
 from tests.deploy._k8s import MANIFEST_VALUES, manifests, rendered
 from tests.deploy._pod import Pod, inside, relocated_args
 
+pytestmark = pytest.mark.external  # the real helm and kubeconform
+
 PLACEHOLDER_URL = "postgresql+psycopg://aegis@postgres.example/aegis"
 BIN = Path(sys.executable).parent
 
