@@ -5,8 +5,8 @@
   holds that file.
 - The ConfigMap's SLO files pass `aegis validate` (with the backends file, so every backend an SLO
   names exists); the backends file and the API keys file load with the server's own loaders.
-- The init container's `aegis db upgrade` runs, and the server then starts from exactly the
-  container's command line on that database, reads the pod's files, answers /healthz and /readyz,
+- The init container's `aegis db upgrade` runs on a real PostgreSQL, and the server then starts from
+  exactly the container's command line on that database, reads the pod's files, answers /healthz and /readyz,
   and enforces the API keys.
 """
 
@@ -28,6 +28,7 @@ from aegis.cli.main import build_parser as aegis_parser
 from aegis.cli.server import parse_settings
 from aegis.metrics.backends_file import load_backends_file
 from tests._aegis_process import aegis_server
+from tests._postgres import PostgresServer, create_database
 from tests.deploy._k8s import MANIFEST_VALUES, manifests, rendered
 from tests.deploy._pod import Pod, inside, relocated_args
 
@@ -148,10 +149,11 @@ def test_backends_and_api_keys_files_load_with_the_servers_loaders(
     assert [(k.name, sorted(k.scopes)) for k in keys] == [("ci-pipeline", ["gate", "read"])]
 
 
+@pytest.mark.postgres
 def test_the_pod_starts_from_its_own_command_line(
-    pods: dict[str, Pod], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pods: dict[str, Pod], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_server: PostgresServer
 ) -> None:
-    """Init container, then server, as the kubelet runs them; SQLite stands in for PostgreSQL's URL."""
+    """Init container, then server, as the kubelet runs them, on a real PostgreSQL of their own."""
     pod = pods["manifests"]
     pod.lay_out(tmp_path)
     # Nothing listens on port 1 of loopback: every backend is down, SLOs WARN, nothing leaves the machine.
@@ -161,8 +163,7 @@ def test_the_pod_starts_from_its_own_command_line(
         assert url in text
         text = text.replace(url, "http://127.0.0.1:1")
     backends_file.write_text(text)
-    database = f"sqlite:///{tmp_path / 'audit.db'}"
-    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.setenv("DATABASE_URL", postgres_server.url(create_database(postgres_server, "aegis_k8s_pod")))
     init = pod.container("db-upgrade")
     upgrade = subprocess.run(
         [str(BIN / init["command"][0]), *init["command"][1:]],
@@ -172,6 +173,10 @@ def test_the_pod_starts_from_its_own_command_line(
         check=False,
     )
     assert upgrade.returncode == 0, upgrade.stderr
+    check = subprocess.run(
+        [str(BIN / "aegis"), "db", "check"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr  # the schema the server will check at start
     args = relocated_args(tmp_path, pod.container()["args"])
     # Only the listen address and ports differ from the pod (the image's HOST/PORT/GRPC_PORT).
     with aegis_server([*args, "--host", "127.0.0.1", "--port", "0", "--grpc-port", "0"]) as server:
