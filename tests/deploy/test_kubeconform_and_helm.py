@@ -9,6 +9,7 @@ chart's output; and values that would deploy something broken are refused with o
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,6 @@ from tests.deploy._k8s import (
     MANIFEST_VALUES,
     MANIFESTS,
     ROOT,
-    TOOLS_BIN,
     helm,
     rendered,
     run_kubeconform,
@@ -111,11 +111,11 @@ def test_helm_lint_strict() -> None:
 
 
 def test_plain_manifests_are_the_charts_output() -> None:
-    helm()  # the render needs it: a clear skip or failure when it is missing
+    found = Path(helm()).parent  # the render needs it: a clear skip or failure when it is missing
     result = subprocess.run(
         [sys.executable, str(ROOT / "deploy" / "render_manifests.py"), "--check"],
         capture_output=True, text=True, timeout=180, check=False,
-        env={"PATH": f"{TOOLS_BIN}:/usr/bin:/bin"},
+        env={**os.environ, "PATH": f"{found}:{os.environ.get('PATH', '')}"},
     )  # fmt: skip
     assert (result.returncode, result.stderr) == (0, "")
 
