@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import argparse
+import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from aegis.cli.server import parse_settings
 from aegis.metrics.backends_file import load_backends_file
 from tests._aegis_process import aegis_server
 from tests._postgres import PostgresServer, create_database
+from tests._tls import Authority, Issued
 from tests.deploy._k8s import MANIFEST_VALUES, manifests, rendered
 from tests.deploy._pod import Pod, inside, relocated_args
 
@@ -185,3 +188,56 @@ def test_the_pod_starts_from_its_own_command_line(
         assert ready.status_code == 200, ready.text
         assert httpx.get(f"{server.rest_url}/v1/slo").status_code == 401  # the keys file is in force
     assert '"level"' in server.output or '"levelname"' in server.output, "--log-format=json is in force"
+
+
+def test_the_tls_pod_serves_its_secret_with_client_certificates(pods: dict[str, Pod], tmp_path: Path) -> None:
+    """tls.enabled + tls.clientCA: the kubernetes.io/tls Secret's files are what the server loads, and the
+    kubelet, which has no client certificate, could not pass an httpGet probe (hence the chart's rule)."""
+    pod = pods["chart-tls"]
+    pod.lay_out(tmp_path)
+    authority = Authority(tmp_path / "ca", "aegis")
+    server_cert, client = authority.server(), authority.client("ci")
+    secret = inside(tmp_path, "/etc/aegis/tls")  # as `kubectl create secret tls` plus ca.crt would hold it
+    (secret / "tls.crt").write_bytes(server_cert.cert_pem)
+    (secret / "tls.key").write_bytes(server_cert.key_pem)
+    (secret / "ca.crt").write_bytes(authority.cert_pem)
+    probes = pod.container()
+    assert "tcpSocket" in probes["livenessProbe"] and "tcpSocket" in probes["readinessProbe"]
+    args = relocated_args(tmp_path, pod.container()["args"])
+    extra = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--grpc-port",
+        "0",
+        "--db-url",
+        f"sqlite:///{tmp_path / 'a.db'}",
+    ]
+    with aegis_server([*args, *extra], wait_ready=False) as server:
+        assert server.scheme == "https"
+        with httpx.Client(verify=ssl_context(authority.cert, client)) as https:
+            ready = _eventually_ready(https, f"{server.rest_url}/readyz")
+            assert ready.status_code == 200, ready.text
+        with (
+            pytest.raises(httpx.TransportError),
+            httpx.Client(verify=ssl.create_default_context(cafile=str(authority.cert))) as anonymous,
+        ):
+            anonymous.get(f"{server.rest_url}/healthz")
+
+
+def ssl_context(ca: Path, client: Issued) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca))
+    context.load_cert_chain(str(client.cert), str(client.key))
+    return context
+
+
+def _eventually_ready(client: httpx.Client, url: str) -> httpx.Response:
+    """/readyz once every SLO was evaluated (bounded: 500 tries, a few seconds apart at most)."""
+    response = client.get(url)
+    for _ in range(500):
+        if response.status_code == 200:
+            break
+        time.sleep(0.02)
+        response = client.get(url)
+    return response
