@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.deploy._k8s import (
     CHART,
@@ -187,3 +188,11 @@ def test_values_schema_knows_what_the_server_knows() -> None:
     assert set(backend["basicAuth"]["properties"]) == set(backends_file._BASIC_AUTH)
     key = schema["apiKeys"]["properties"]["keys"]["items"]["properties"]
     assert set(key["scopes"]["items"]["enum"]) == set(SCOPES)
+
+
+def test_chart_and_manifests_deploy_this_version() -> None:
+    from aegis import __version__
+
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["appVersion"] == __version__
+    assert yaml.safe_load(MANIFEST_VALUES.read_text())["image"]["tag"] == __version__
