@@ -7,13 +7,17 @@ scheduler and store work on frozen dataclasses.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from aegis.engine.model import BudgetOutcome, DeploymentContext, Evaluation, GateRequest, SLIResult
 from aegis.scheduler import SLOState
 from aegis.spec.model import SLO, Decision, SLIType
-from aegis.v1 import evaluation_pb2, slo_pb2
+from aegis.v1 import audit_pb2, evaluation_pb2, slo_pb2
+
+if TYPE_CHECKING:
+    from aegis.store.verify import ChainReport
 
 _DECISION_TO_PB: dict[Decision, evaluation_pb2.Decision] = {
     Decision.ALLOW: evaluation_pb2.ALLOW,
@@ -230,3 +234,22 @@ def slo_to_pb(slo: SLO, state: SLOState | None = None, load_error: str | None = 
         message.status.last_evaluated_at.CopyFrom(timestamp_to_pb(state.latest.timestamp))
     message.status.last_error = state.last_error or ""
     return message
+
+
+def chain_report_to_pb(report: ChainReport) -> audit_pb2.VerifyAuditChainResponse:
+    def link(place: tuple[int, str]) -> evaluation_pb2.AuditChainLink:
+        return evaluation_pb2.AuditChainLink(sequence=place[0], record_hash=place[1])
+
+    response = audit_pb2.VerifyAuditChainResponse(
+        intact=report.intact,
+        records_checked=report.records_checked,
+        anchor=link(report.anchor),
+        head=link(report.head),
+        unchained_records=report.unchained,
+    )
+    if report.first_broken is not None:
+        broken = report.first_broken
+        response.first_broken.CopyFrom(
+            audit_pb2.BrokenAuditRecord(sequence=broken.sequence, id=broken.record_id, problem=broken.problem)
+        )
+    return response

@@ -17,6 +17,7 @@ from typing import NoReturn
 import grpc
 
 from aegis.api.convert import (
+    chain_report_to_pb,
     decision_from_pb,
     decision_to_pb,
     deployment_from_pb,
@@ -37,7 +38,6 @@ from aegis.scheduler.journal import Journal, NoJournal
 from aegis.scheduler.timing import Clock, utc_now
 from aegis.spec.model import Decision
 from aegis.store.base import DEFAULT_LIMIT, MAX_LIMIT, AuditQuery, AuditStore, InvalidQueryError, RecordKind
-from aegis.store.verify import ChainReport
 from aegis.v1 import (
     audit_pb2,
     audit_pb2_grpc,
@@ -319,22 +319,3 @@ _KINDS = {
     evaluation_pb2.AUDIT_RECORD_KIND_EVALUATION: RecordKind.EVALUATION,
     evaluation_pb2.AUDIT_RECORD_KIND_GATE_REQUEST: RecordKind.GATE_REQUEST,
 }
-
-
-def chain_report_to_pb(report: ChainReport) -> audit_pb2.VerifyAuditChainResponse:
-    def link(place: tuple[int, str]) -> evaluation_pb2.AuditChainLink:
-        return evaluation_pb2.AuditChainLink(sequence=place[0], record_hash=place[1])
-
-    response = audit_pb2.VerifyAuditChainResponse(
-        intact=report.intact,
-        records_checked=report.records_checked,
-        anchor=link(report.anchor),
-        head=link(report.head),
-        unchained_records=report.unchained,
-    )
-    if report.first_broken is not None:
-        broken = report.first_broken
-        response.first_broken.CopyFrom(
-            audit_pb2.BrokenAuditRecord(sequence=broken.sequence, id=broken.record_id, problem=broken.problem)
-        )
-    return response

@@ -155,7 +155,7 @@ def _no_action(args: argparse.Namespace) -> int:
 
 def report_json(report: Any) -> str:
     """The verdict as the REST surface's VerifyAuditChain answer prints it."""
-    from aegis.api.servicers import chain_report_to_pb
+    from aegis.api.convert import chain_report_to_pb
 
     message = chain_report_to_pb(report)
     return json.dumps(json_format.MessageToDict(message, always_print_fields_with_no_presence=True), indent=2)
