@@ -130,8 +130,8 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
         else:
             assert gate.service is not None and gate.environment is not None
             state = await self._service_state(gate.service, gate.environment, gate.fresh, context)
-        for recorded in state.recorded:
-            await self._record_request(recorded, deployment, context)
+        # One record per SLO answered, committed together (one group commit, not one each).
+        await asyncio.gather(*(self._record_request(r, deployment, context) for r in state.recorded))
         if gate.fails(state.decision):
             message = f"{state.decision.name} {gate.target}: {'; '.join(state.reasons)}"
             await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, message)

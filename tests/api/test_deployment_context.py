@@ -128,6 +128,24 @@ async def test_flagger_webhook_records_the_canary_as_its_context(live: LiveServe
     assert (request["commit"], request["caller"]) == ("deadbeef", "flux")
 
 
+async def test_flagger_webhook_on_a_service_records_each_slo(live: LiveServer) -> None:
+    metadata = {"service": "checkout", "environment": "production", "deploymentID": "checkout-canary-9"}
+    hook = await live.rest.post(
+        "/v1/gate/flagger", json=flagger_payload("Progressing", metadata), headers=bearer("ci-pipeline")
+    )
+    assert hook.status_code == 400, hook.text  # checkout-fast-burn blocks: the hook fails, recorded anyway
+
+    page = await audit(live, deploymentID="checkout-canary-9")
+
+    members = sorted(
+        s.id
+        for s in live.app.scheduler.slos.values()
+        if (s.service, s.environment) == ("checkout", "production")
+    )
+    assert sorted(r["sloID"] for r in page["records"]) == members
+    assert all(r["gateRequest"]["apiKeyName"] == "ci-pipeline" for r in page["records"])
+
+
 async def test_deployment_fields_too_long_are_refused_with_the_field(live: LiveServer) -> None:
     response = await live.rest.post(
         "/v1/gate/decision",
