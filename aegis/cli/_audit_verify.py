@@ -11,10 +11,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from aegis.cli.audit import EXIT_BROKEN, EXIT_ERROR, EXIT_OK, report_json
 from aegis.store import database, migrate
 from aegis.store.database import AuditStoreOpenError
-from aegis.store.verify import verify_chain
+from aegis.store.verify import check_known_head, verify_chain
 
 
 def run(args: argparse.Namespace) -> int:
+    expected: tuple[int, str] | None = None
+    if args.expect_head:
+        sequence, _, hash_ = args.expect_head.partition(":")
+        if not sequence.isdigit() or len(hash_) != 64:
+            return _error(f"--expect-head must be SEQUENCE:HASH (64 hex digits), got {args.expect_head!r}")
+        expected = (int(sequence), hash_.lower())
     try:
         url = database.parse_url(args.db_url) if args.db_url else database.target_url(str(args.db))
     except AuditStoreOpenError as err:
@@ -32,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
             hint = "" if status.ahead else "; run `aegis db upgrade` (it seals older records into the chain)"
             return _error(f"audit database {database.shown(url)}: {status.describe()}{hint}")
         report = verify_chain(engine)
+        lost = check_known_head(engine, *expected) if expected is not None else None
     except SQLAlchemyError as err:
         return _error(database.failure_message(url, err))
     finally:
@@ -40,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         print(report_json(report))
     else:
         print(f"{database.shown(url)}: {report.summary()}")
-    return EXIT_OK if report.intact else EXIT_BROKEN
+    if lost is not None:
+        print(f"{database.shown(url)}: --expect-head {args.expect_head}: {lost}")
+    return EXIT_OK if report.intact and lost is None else EXIT_BROKEN
 
 
 def _error(message: str) -> int:

@@ -37,7 +37,8 @@ _KINDS = {
 
 _VERIFY_EPILOG = """exit codes:
   0  the chain holds: every record as written, none missing, none outside it
-  1  the chain is broken (the first broken record is named) or records sit outside it
+  1  the chain is broken (the first broken record is named), records sit outside it, or the
+     --expect-head noted earlier is no longer in it
   2  the chain could not be checked: no such database, unreachable, schema not upgraded
 """
 
@@ -79,6 +80,12 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_database_options(verify, os.environ)
+    verify.add_argument(
+        "--expect-head",
+        metavar="SEQUENCE:HASH",
+        help="a head printed by an earlier verify (kept where the database's writers cannot change it): "
+        "it must still be in the chain, which catches a cut tail or a chain rewritten with new hashes",
+    )
     verify.add_argument("--output", choices=("text", "json"), default="text", help="stdout format")
     verify.set_defaults(run=_verify)
 

@@ -63,13 +63,39 @@ class ChainReport:
             )
         return (
             f"audit chain intact: {self.records_checked} record(s) from sequence {self.anchor[0] + 1} "
-            f"to {self.head[0]}; head {self.head[1]}"
+            f"to {self.head[0]}; head {self.head[0]}:{self.head[1]}"
         )
 
 
 def verify_chain(engine: Engine, batch: int = 1000) -> ChainReport:
     with engine.connect() as connection:
         return _verify(connection, batch)
+
+
+def check_known_head(engine: Engine, sequence: int, record_hash: str) -> str | None:
+    """None when the chain still holds ``record_hash`` at ``sequence`` (a head noted earlier, e.g. in
+    a pipeline log); else one sentence saying what changed. Catches what a walk alone cannot: a
+    cut tail, or a chain rewritten with every hash recomputed."""
+    c = evaluations.c
+    with engine.connect() as connection:
+        found = connection.execute(sa.select(c.id, c.chain_hash).where(c.chain_seq == sequence)).first()
+        anchor = chain.read_anchor(connection) or (0, chain.GENESIS_HASH)
+    if found is not None:
+        if found.chain_hash == record_hash:
+            return None
+        return (
+            f"record {found.id} at sequence {sequence} does not have the hash noted earlier: "
+            "the chain was rewritten from there on"
+        )
+    if anchor[0] == sequence:
+        return (
+            None
+            if anchor[1] == record_hash
+            else (f"the anchor at sequence {sequence} does not have the hash noted earlier")
+        )
+    if sequence < anchor[0]:
+        return None  # pruned since: the anchor, verified onward, is all that is left to check
+    return f"no record at sequence {sequence}, noted earlier: records were cut from the end of the chain"
 
 
 def _verify(connection: Connection, batch: int) -> ChainReport:

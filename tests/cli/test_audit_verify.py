@@ -105,3 +105,32 @@ async def test_verify_exits_2_when_it_cannot_check(tmp_path: Path) -> None:
     engine.dispose()
     behind = await aegis("audit", "verify", "--db", str(old))
     assert behind.code == 2 and "no AegisSLO schema yet" in behind.err, behind
+
+
+async def test_expect_head_catches_a_cut_tail_and_a_rewritten_chain(
+    audited: tuple[str, SQLAuditStore],
+) -> None:
+    """A walk alone cannot see the newest records deleted, or every hash recomputed after an edit;
+    the head noted earlier can."""
+    url, store = audited
+    first = await aegis("audit", "verify", "--db-url", url)
+    head = first.out.strip().rsplit("head ", 1)[1]
+    assert head.startswith("3:") and len(head) == 2 + 64
+    await store.record(minimal_evaluation("ev-4", T0))
+    assert (await aegis("audit", "verify", "--db-url", url, "--expect-head", head)).code == 0
+
+    with store.engine.begin() as connection:  # cut the tail: the rest is a valid, shorter chain
+        connection.execute(text("DELETE FROM audit_evaluations WHERE chain_seq >= 3"))
+    cut = await aegis("audit", "verify", "--db-url", url, "--expect-head", head, process=True)
+    assert cut.code == 1, cut
+    assert "audit chain intact: 2 record(s)" in cut.out  # the walk alone is satisfied
+    assert f"--expect-head {head}: no record at sequence 3, noted earlier: records were cut" in cut.out
+
+    # Rewritten: records appended again from sequence 3 carry other hashes than the one noted.
+    await store.record(minimal_evaluation("ev-forged", T0))
+    rewritten = await aegis("audit", "verify", "--db-url", url, "--expect-head", head)
+    assert (
+        rewritten.code == 1 and "record ev-forged at sequence 3 does not have the hash noted" in rewritten.out
+    )
+    bad = await aegis("audit", "verify", "--db-url", url, "--expect-head", "three")
+    assert bad.code == 2 and "--expect-head must be SEQUENCE:HASH" in bad.err
