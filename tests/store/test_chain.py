@@ -21,6 +21,7 @@ from aegis.store._schema import evaluations
 from aegis.store.base import AuditQuery, RecordKind
 from aegis.store.retention import AuditRetention
 from aegis.store.sql import SQLAuditStore
+from aegis.store.verify import check_known_head
 from aegis.telemetry import Telemetry
 from tests.store._evaluations import T0, full_evaluation, minimal_evaluation
 
@@ -273,3 +274,22 @@ async def test_audit_filters_gate_requests_by_deployment_context(store: SQLAudit
     assert repr(record) == repr(batch[4])  # read back whole (repr: NaN != NaN), the request beside it
     assert record.evaluation_id == "ev-nan" and record.gate_request is not None
     assert record.gate_request.deployment.caller == "alice"
+
+
+async def test_a_head_noted_before_retention_still_checks_after_it(store: SQLAuditStore) -> None:
+    now = T0 + timedelta(days=100)
+    await store.record_many(
+        [minimal_evaluation(f"old-{i:03d}", T0 + timedelta(seconds=i)) for i in range(25)]
+    )
+    noted = (await store.verify_chain()).head
+    await store.record(minimal_evaluation("new", now))
+    assert check_known_head(store.engine, *noted) is None
+    retention = AuditRetention(store, timedelta(days=90), Telemetry(), batch=10, pause=0, clock=lambda: now)
+    assert await retention.prune() == 25
+
+    assert check_known_head(store.engine, *noted) is None  # it is the anchor now
+    assert check_known_head(store.engine, 3, "0" * 64) is None  # pruned since: nothing left to compare
+    assert "anchor at sequence 25 does not have the hash" in (
+        check_known_head(store.engine, 25, "f" * 64) or ""
+    )
+    assert "cut from the end" in (check_known_head(store.engine, 27, "f" * 64) or "")
