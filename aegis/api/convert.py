@@ -246,6 +246,7 @@ def chain_report_to_pb(report: ChainReport) -> audit_pb2.VerifyAuditChainRespons
         anchor=link(report.anchor),
         head=link(report.head),
         unchained_records=report.unchained,
+        expected_head_problem=report.expected_head_problem or "",
     )
     if report.first_broken is not None:
         broken = report.first_broken

@@ -263,8 +263,15 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def VerifyAuditChain(
         self, request: audit_pb2.VerifyAuditChainRequest, context: Context
     ) -> audit_pb2.VerifyAuditChainResponse:
+        expected = None
+        if request.HasField("expected_head"):
+            head = request.expected_head
+            if head.sequence < 0 or len(head.record_hash) != 64:
+                message = "expectedHead needs a sequence (0 or more) and a recordHash of 64 hex digits"
+                await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, message)
+            expected = (head.sequence, head.record_hash.lower())
         try:
-            report = await self._store.verify_chain()
+            report = await self._store.verify_chain(expected)
         except Exception:
             self._logger.exception("audit chain verification failed")
             await _abort(context, grpc.StatusCode.UNAVAILABLE, "the audit store is unavailable; try again")

@@ -92,8 +92,9 @@ class AuditStore(Protocol):
         """Matching records, newest first, with stable paging, and how many match in all."""
         ...
 
-    async def verify_chain(self) -> ChainReport:
-        """Walk the hash chain (aegis.store.verify): intact, or the first broken record."""
+    async def verify_chain(self, expected_head: tuple[int, str] | None = None) -> ChainReport:
+        """Walk the hash chain (aegis.store.verify): intact, or the first broken record; with
+        ``expected_head`` (sequence, hash noted earlier), also whether the chain still holds it."""
         ...
 
     async def aclose(self) -> None: ...

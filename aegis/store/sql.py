@@ -127,14 +127,14 @@ class SQLAuditStore:
         counted = await asyncio.to_thread(self._fetch, count_statement(query))
         return int(counted[0][0])
 
-    async def verify_chain(self) -> ChainReport:
+    async def verify_chain(self, expected_head: tuple[int, str] | None = None) -> ChainReport:
         """Walk the whole hash chain on a worker thread; reads every record once."""
         self._check_open()
-        return await asyncio.to_thread(self._verify)
+        return await asyncio.to_thread(self._verify, expected_head)
 
-    def _verify(self) -> ChainReport:
+    def _verify(self, expected_head: tuple[int, str] | None) -> ChainReport:
         with self._read_lock:
-            return verify_chain(self._engine)
+            return verify_chain(self._engine, expected_head=expected_head)
 
     async def aclose(self) -> None:
         if not self._closed:

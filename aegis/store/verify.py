@@ -12,6 +12,7 @@ stays flat however long the audit is.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -40,13 +41,21 @@ class ChainReport:
     unchained: int
     # The id of one unchained record, to start looking.
     unchained_example: str | None = None
+    # Set when a head noted earlier was given and the chain no longer holds it.
+    expected_head_problem: str | None = None
 
     @property
     def intact(self) -> bool:
-        return self.first_broken is None and self.unchained == 0
+        return self.first_broken is None and self.unchained == 0 and self.expected_head_problem is None
 
     def summary(self) -> str:
         """One line for a person: what was proved, or the first thing that breaks the proof."""
+        line = self._walk_summary()
+        if self.expected_head_problem is not None:
+            line += f"; but the expected head: {self.expected_head_problem}"
+        return line
+
+    def _walk_summary(self) -> str:
         if self.first_broken is not None:
             broken = self.first_broken
             which = (
@@ -67,9 +76,15 @@ class ChainReport:
         )
 
 
-def verify_chain(engine: Engine, batch: int = 1000) -> ChainReport:
+def verify_chain(
+    engine: Engine, batch: int = 1000, expected_head: tuple[int, str] | None = None
+) -> ChainReport:
+    """Walk the chain; with ``expected_head`` (sequence, hash noted earlier), also check it is still there."""
     with engine.connect() as connection:
-        return _verify(connection, batch)
+        report = _verify(connection, batch)
+    if expected_head is None:
+        return report
+    return dataclasses.replace(report, expected_head_problem=check_known_head(engine, *expected_head))
 
 
 def check_known_head(engine: Engine, sequence: int, record_hash: str) -> str | None:

@@ -57,24 +57,28 @@ class ListAuditRecordsResponse(_message.Message):
     def __init__(self, records: _Optional[_Iterable[_Union[_evaluation_pb2.Evaluation, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ...) -> None: ...
 
 class VerifyAuditChainRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("expected_head",)
+    EXPECTED_HEAD_FIELD_NUMBER: _ClassVar[int]
+    expected_head: _evaluation_pb2.AuditChainLink
+    def __init__(self, expected_head: _Optional[_Union[_evaluation_pb2.AuditChainLink, _Mapping]] = ...) -> None: ...
 
 class VerifyAuditChainResponse(_message.Message):
-    __slots__ = ("intact", "records_checked", "anchor", "head", "first_broken", "unchained_records")
+    __slots__ = ("intact", "records_checked", "anchor", "head", "first_broken", "unchained_records", "expected_head_problem")
     INTACT_FIELD_NUMBER: _ClassVar[int]
     RECORDS_CHECKED_FIELD_NUMBER: _ClassVar[int]
     ANCHOR_FIELD_NUMBER: _ClassVar[int]
     HEAD_FIELD_NUMBER: _ClassVar[int]
     FIRST_BROKEN_FIELD_NUMBER: _ClassVar[int]
     UNCHAINED_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_HEAD_PROBLEM_FIELD_NUMBER: _ClassVar[int]
     intact: bool
     records_checked: int
     anchor: _evaluation_pb2.AuditChainLink
     head: _evaluation_pb2.AuditChainLink
     first_broken: BrokenAuditRecord
     unchained_records: int
-    def __init__(self, intact: _Optional[bool] = ..., records_checked: _Optional[int] = ..., anchor: _Optional[_Union[_evaluation_pb2.AuditChainLink, _Mapping]] = ..., head: _Optional[_Union[_evaluation_pb2.AuditChainLink, _Mapping]] = ..., first_broken: _Optional[_Union[BrokenAuditRecord, _Mapping]] = ..., unchained_records: _Optional[int] = ...) -> None: ...
+    expected_head_problem: str
+    def __init__(self, intact: _Optional[bool] = ..., records_checked: _Optional[int] = ..., anchor: _Optional[_Union[_evaluation_pb2.AuditChainLink, _Mapping]] = ..., head: _Optional[_Union[_evaluation_pb2.AuditChainLink, _Mapping]] = ..., first_broken: _Optional[_Union[BrokenAuditRecord, _Mapping]] = ..., unchained_records: _Optional[int] = ..., expected_head_problem: _Optional[str] = ...) -> None: ...
 
 class BrokenAuditRecord(_message.Message):
     __slots__ = ("sequence", "id", "problem")

@@ -178,3 +178,44 @@ async def test_verify_audit_chain_needs_admin_and_proves_the_live_audit(live: Li
             audit_pb2.VerifyAuditChainRequest(), metadata=tuple(bearer("ci-pipeline").items())
         )
     assert denied.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_verify_audit_chain_checks_an_expected_head(live: LiveServer) -> None:
+    await live.rest.post(
+        "/v1/gate/decision", json={"sloID": SLO, "forceFresh": True}, headers=bearer("ci-pipeline")
+    )
+    await live.app.audit.flush()
+    admin = bearer("auditor")
+    head = (await live.rest.get("/v1/audit:verify", headers=admin)).json()["head"]
+
+    kept = await live.rest.get(
+        "/v1/audit:verify",
+        params={"expectedHead.sequence": head["sequence"], "expectedHead.recordHash": head["recordHash"]},
+        headers=admin,
+    )
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["intact"] is True and kept.json()["expectedHeadProblem"] == ""
+
+    other = await live.rest.get(
+        "/v1/audit:verify",
+        params={"expectedHead.sequence": head["sequence"], "expectedHead.recordHash": "f" * 64},
+        headers=admin,
+    )
+    verdict = other.json()
+    assert (
+        verdict["intact"] is False
+        and "does not have the hash noted earlier" in verdict["expectedHeadProblem"]
+    )
+    future = await audit_pb2_grpc.AuditServiceStub(live.channel).VerifyAuditChain(
+        audit_pb2.VerifyAuditChainRequest(
+            expected_head=evaluation_pb2.AuditChainLink(sequence=10**9, record_hash="a" * 64)
+        ),
+        metadata=tuple(admin.items()),
+    )
+    assert not future.intact and "records were cut from the end" in future.expected_head_problem
+    malformed = await live.rest.get(
+        "/v1/audit:verify",
+        params={"expectedHead.sequence": "3", "expectedHead.recordHash": "abc"},
+        headers=admin,
+    )
+    assert malformed.status_code == 400 and "64 hex digits" in malformed.json()["message"]

@@ -257,7 +257,12 @@ func (x *ListAuditRecordsResponse) GetTotal() int32 {
 }
 
 type VerifyAuditChainRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A head noted earlier (sequence and record_hash of an earlier answer's `head`), kept where the
+	// database's writers cannot change it. It must still be in the chain: this catches a cut tail,
+	// or a chain rewritten with every hash recomputed, which a walk alone cannot see.
+	// Over REST: ?expectedHead.sequence=N&expectedHead.recordHash=HEX.
+	ExpectedHead  *AuditChainLink `protobuf:"bytes,1,opt,name=expected_head,json=expectedHead,proto3" json:"expected_head,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -292,6 +297,13 @@ func (*VerifyAuditChainRequest) Descriptor() ([]byte, []int) {
 	return file_aegis_v1_audit_proto_rawDescGZIP(), []int{2}
 }
 
+func (x *VerifyAuditChainRequest) GetExpectedHead() *AuditChainLink {
+	if x != nil {
+		return x.ExpectedHead
+	}
+	return nil
+}
+
 type VerifyAuditChainResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// True when every chained record hashes as written, each links to the one before, no
@@ -307,8 +319,11 @@ type VerifyAuditChainResponse struct {
 	FirstBroken *BrokenAuditRecord `protobuf:"bytes,5,opt,name=first_broken,json=firstBroken,proto3" json:"first_broken,omitempty"`
 	// Records with no place in the chain (written behind the gate's back); intact is then false.
 	UnchainedRecords int64 `protobuf:"varint,6,opt,name=unchained_records,json=unchainedRecords,proto3" json:"unchained_records,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Set when expected_head was given and the chain no longer holds it (intact is then false):
+	// "no record at sequence 42, noted earlier: records were cut from the end of the chain".
+	ExpectedHeadProblem string `protobuf:"bytes,7,opt,name=expected_head_problem,json=expectedHeadProblem,proto3" json:"expected_head_problem,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *VerifyAuditChainResponse) Reset() {
@@ -381,6 +396,13 @@ func (x *VerifyAuditChainResponse) GetUnchainedRecords() int64 {
 		return x.UnchainedRecords
 	}
 	return 0
+}
+
+func (x *VerifyAuditChainResponse) GetExpectedHeadProblem() string {
+	if x != nil {
+		return x.ExpectedHeadProblem
+	}
+	return ""
 }
 
 // BrokenAuditRecord names the first record where the chain does not hold, and why.
@@ -475,15 +497,17 @@ const file_aegis_v1_audit_proto_rawDesc = "" +
 	"\x18ListAuditRecordsResponse\x12.\n" +
 	"\arecords\x18\x01 \x03(\v2\x14.aegis.v1.EvaluationR\arecords\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x05R\x05total\"\x19\n" +
-	"\x17VerifyAuditChainRequest\"\xa8\x02\n" +
+	"\x05total\x18\x03 \x01(\x05R\x05total\"X\n" +
+	"\x17VerifyAuditChainRequest\x12=\n" +
+	"\rexpected_head\x18\x01 \x01(\v2\x18.aegis.v1.AuditChainLinkR\fexpectedHead\"\xdc\x02\n" +
 	"\x18VerifyAuditChainResponse\x12\x16\n" +
 	"\x06intact\x18\x01 \x01(\bR\x06intact\x12'\n" +
 	"\x0frecords_checked\x18\x02 \x01(\x03R\x0erecordsChecked\x120\n" +
 	"\x06anchor\x18\x03 \x01(\v2\x18.aegis.v1.AuditChainLinkR\x06anchor\x12,\n" +
 	"\x04head\x18\x04 \x01(\v2\x18.aegis.v1.AuditChainLinkR\x04head\x12>\n" +
 	"\ffirst_broken\x18\x05 \x01(\v2\x1b.aegis.v1.BrokenAuditRecordR\vfirstBroken\x12+\n" +
-	"\x11unchained_records\x18\x06 \x01(\x03R\x10unchainedRecords\"Y\n" +
+	"\x11unchained_records\x18\x06 \x01(\x03R\x10unchainedRecords\x122\n" +
+	"\x15expected_head_problem\x18\a \x01(\tR\x13expectedHeadProblem\"Y\n" +
 	"\x11BrokenAuditRecord\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
@@ -523,18 +547,19 @@ var file_aegis_v1_audit_proto_depIdxs = []int32{
 	6,  // 2: aegis.v1.ListAuditRecordsRequest.end_time:type_name -> google.protobuf.Timestamp
 	7,  // 3: aegis.v1.ListAuditRecordsRequest.kind:type_name -> aegis.v1.AuditRecordKind
 	8,  // 4: aegis.v1.ListAuditRecordsResponse.records:type_name -> aegis.v1.Evaluation
-	9,  // 5: aegis.v1.VerifyAuditChainResponse.anchor:type_name -> aegis.v1.AuditChainLink
-	9,  // 6: aegis.v1.VerifyAuditChainResponse.head:type_name -> aegis.v1.AuditChainLink
-	4,  // 7: aegis.v1.VerifyAuditChainResponse.first_broken:type_name -> aegis.v1.BrokenAuditRecord
-	0,  // 8: aegis.v1.AuditService.ListAuditRecords:input_type -> aegis.v1.ListAuditRecordsRequest
-	2,  // 9: aegis.v1.AuditService.VerifyAuditChain:input_type -> aegis.v1.VerifyAuditChainRequest
-	1,  // 10: aegis.v1.AuditService.ListAuditRecords:output_type -> aegis.v1.ListAuditRecordsResponse
-	3,  // 11: aegis.v1.AuditService.VerifyAuditChain:output_type -> aegis.v1.VerifyAuditChainResponse
-	10, // [10:12] is the sub-list for method output_type
-	8,  // [8:10] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	9,  // 5: aegis.v1.VerifyAuditChainRequest.expected_head:type_name -> aegis.v1.AuditChainLink
+	9,  // 6: aegis.v1.VerifyAuditChainResponse.anchor:type_name -> aegis.v1.AuditChainLink
+	9,  // 7: aegis.v1.VerifyAuditChainResponse.head:type_name -> aegis.v1.AuditChainLink
+	4,  // 8: aegis.v1.VerifyAuditChainResponse.first_broken:type_name -> aegis.v1.BrokenAuditRecord
+	0,  // 9: aegis.v1.AuditService.ListAuditRecords:input_type -> aegis.v1.ListAuditRecordsRequest
+	2,  // 10: aegis.v1.AuditService.VerifyAuditChain:input_type -> aegis.v1.VerifyAuditChainRequest
+	1,  // 11: aegis.v1.AuditService.ListAuditRecords:output_type -> aegis.v1.ListAuditRecordsResponse
+	3,  // 12: aegis.v1.AuditService.VerifyAuditChain:output_type -> aegis.v1.VerifyAuditChainResponse
+	11, // [11:13] is the sub-list for method output_type
+	9,  // [9:11] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_aegis_v1_audit_proto_init() }

@@ -156,6 +156,15 @@ export declare const ListAuditRecordsResponseSchema: GenMessage<ListAuditRecords
  * @generated from message aegis.v1.VerifyAuditChainRequest
  */
 export declare type VerifyAuditChainRequest = Message<"aegis.v1.VerifyAuditChainRequest"> & {
+  /**
+   * A head noted earlier (sequence and record_hash of an earlier answer's `head`), kept where the
+   * database's writers cannot change it. It must still be in the chain: this catches a cut tail,
+   * or a chain rewritten with every hash recomputed, which a walk alone cannot see.
+   * Over REST: ?expectedHead.sequence=N&expectedHead.recordHash=HEX.
+   *
+   * @generated from field: aegis.v1.AuditChainLink expected_head = 1;
+   */
+  expectedHead?: AuditChainLink | undefined;
 };
 
 /**
@@ -210,6 +219,14 @@ export declare type VerifyAuditChainResponse = Message<"aegis.v1.VerifyAuditChai
    * @generated from field: int64 unchained_records = 6;
    */
   unchainedRecords: bigint;
+
+  /**
+   * Set when expected_head was given and the chain no longer holds it (intact is then false):
+   * "no record at sequence 42, noted earlier: records were cut from the end of the chain".
+   *
+   * @generated from field: string expected_head_problem = 7;
+   */
+  expectedHeadProblem: string;
 };
 
 /**
