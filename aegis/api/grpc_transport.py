@@ -89,7 +89,8 @@ class _Behavior:
             raise AssertionError("abort returned") from None  # pragma: no cover - abort always raises
         if context.response_headers:
             await grpc_context.send_initial_metadata(tuple(context.response_headers))
-        return response.SerializeToString()
+        encoded = context.encoded_form(response)
+        return encoded.wire() if encoded is not None else response.SerializeToString()
 
     def _parse(self, raw: bytes) -> Message:
         message = self._request_class()
