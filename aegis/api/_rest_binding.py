@@ -22,4 +22,3 @@ class RequestBinding:
     message_class: type[Message]
     path_fields: Mapping[str, FieldPath]  # path variable name -> the field it sets
     body: FieldPath | None  # None: no body; (): the whole request ("*"); else that field
-

@@ -117,4 +117,3 @@ def json_kind(document: object) -> str:
     if isinstance(document, (int, float)):
         return "a number"
     return "null"
-

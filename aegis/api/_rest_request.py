@@ -155,4 +155,3 @@ def _parse_json_into(document: dict[str, Any], message: Message) -> None:
         raise _invalid(f"invalid request body: {' '.join(str(err).split())}") from None
     except Exception as err:  # ParseDict lets TypeError & co. through on odd shapes; Parse wraps them too.
         raise _invalid(f"invalid request body: {type(err).__name__}: {err}") from None
-

@@ -32,7 +32,6 @@ class RestConfigError(ValueError):
     """An http rule that cannot be served (bad template, unknown field, clashing routes...)."""
 
 
-
 @dataclass(frozen=True)
 class Rpc:
     name: str
@@ -176,5 +175,3 @@ def _resolve(message: Descriptor, dotted: str, where: str) -> FieldPath:
         path.append(field)
         current = field.message_type
     return tuple(path)
-
-
