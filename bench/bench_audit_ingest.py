@@ -49,13 +49,22 @@ class _Result:
     records: int
     seconds: float
     commits: int
+    # CPU this process spent (producers, writer, SQL driver; not PostgreSQL's own processes).
+    cpu_seconds: float
 
     @property
     def rate(self) -> float:
         return self.records / self.seconds
 
+    @property
+    def per_cpu_second(self) -> float:
+        """Records per CPU-second of this process: what one idle core could sustain, load aside."""
+        return self.records / max(self.cpu_seconds, 1e-9)
 
-async def _for(seconds: float, producers: int, write: Callable[[], Awaitable[None]]) -> tuple[int, float]:
+
+async def _for(
+    seconds: float, producers: int, write: Callable[[], Awaitable[None]]
+) -> tuple[int, float, float]:
     written = 0
     deadline = time.perf_counter() + seconds
 
@@ -65,9 +74,9 @@ async def _for(seconds: float, producers: int, write: Callable[[], Awaitable[Non
             await write()
             written += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(producer() for _ in range(producers)))
-    return written, time.perf_counter() - started
+    return written, time.perf_counter() - started, time.process_time() - cpu
 
 
 MIN_RATE = 2000.0
@@ -78,10 +87,10 @@ _OpenStore = Callable[[str], SQLAuditStore]
 async def _baseline(open_store: _OpenStore, seconds: float) -> _Result:
     store = open_store("baseline")
     try:
-        records, elapsed = await _for(seconds, 1, lambda: store.record(_record()))
+        records, elapsed, cpu = await _for(seconds, 1, lambda: store.record(_record()))
     finally:
         await store.aclose()
-    return _Result("baseline: one transaction per record", records, elapsed, records)
+    return _Result("baseline: one transaction per record", records, elapsed, records, cpu)
 
 
 async def _grouped(open_store: _OpenStore, seconds: float, producers: int) -> _Result:
@@ -90,7 +99,7 @@ async def _grouped(open_store: _OpenStore, seconds: float, producers: int) -> _R
     writer = AuditWriter(store, telemetry)
     writer.start()
     try:
-        records, elapsed = await _for(seconds, producers, lambda: writer.commit(_record()))
+        records, elapsed, cpu = await _for(seconds, producers, lambda: writer.commit(_record()))
         await writer.stop()
     finally:
         await store.aclose()
@@ -98,7 +107,7 @@ async def _grouped(open_store: _OpenStore, seconds: float, producers: int) -> _R
     unconfirmed = telemetry.registry.get_sample_value("aegis_audit_unconfirmed_total") or 0
     if unconfirmed:
         print(f"warning: {unconfirmed:.0f} commits were not confirmed in time", file=sys.stderr)
-    return _Result(f"group commit, {producers} producers", records, elapsed, commits)
+    return _Result(f"group commit, {producers} producers", records, elapsed, commits, cpu)
 
 
 async def _run(open_store: _OpenStore, seconds: float, producer_counts: tuple[int, ...]) -> list[_Result]:
@@ -143,10 +152,16 @@ def main() -> int:
     for backend in backends:
         results = _measure(backend, seconds, producer_counts)
         print(f"== {backend} ==")
-        print(f"{'mode':<38} {'records/s':>10} {'records':>8} {'commits':>8} {'per commit':>10}")
+        print(
+            f"{'mode':<38} {'records/s':>10} {'records':>8} {'commits':>8} {'per commit':>10} "
+            f"{'per CPU-s':>10}"
+        )
         for r in results:
             per_commit = r.records / max(r.commits, 1)
-            print(f"{r.mode:<38} {r.rate:>10,.0f} {r.records:>8,} {r.commits:>8,} {per_commit:>10.1f}")
+            print(
+                f"{r.mode:<38} {r.rate:>10,.0f} {r.records:>8,} {r.commits:>8,} {per_commit:>10.1f} "
+                f"{r.per_cpu_second:>10,.0f}"
+            )
         at_64 = next(r for r in results if r.mode.endswith(" 64 producers"))
         at_256 = next(r for r in results if r.mode.endswith(" 256 producers"))
         speedup = at_64.rate / results[0].rate
@@ -156,7 +171,9 @@ def main() -> int:
         )
         failed |= at_256.rate < MIN_RATE or speedup < args.min_speedup
         document[backend] = {
-            "modes": [{**dataclasses.asdict(r), "rate": r.rate} for r in results],
+            "modes": [
+                {**dataclasses.asdict(r), "rate": r.rate, "per_cpu_second": r.per_cpu_second} for r in results
+            ],
             "rate_at_256": at_256.rate,
             "speedup_at_64": speedup,
             "targets": {"rate_at_256": MIN_RATE, "speedup_at_64": args.min_speedup},
