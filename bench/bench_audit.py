@@ -23,11 +23,12 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,14 +71,14 @@ def main() -> int:
     }
     for backend in backends:
         print(f"== {backend}, {args.rows:,} rows ==", flush=True)
-        with _store(backend, args) as (store, seeded):
+        with _store(backend, args) as (store, seeded, cpu):
             if seeded:
                 started = time.perf_counter()
                 _seed(store, args.rows, args.batch)
                 seconds = time.perf_counter() - started
                 print(f"seeded {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s)")
                 _analyze(store)
-            results = asyncio.run(_time_all(store, args.rows, args.repeat))
+            results = asyncio.run(_time_all(store, args.rows, args.repeat, cpu))
         _print_table(results)
         document["backends"][backend] = [dataclasses.asdict(r) for r in results]
     missed = [
@@ -96,14 +97,16 @@ def main() -> int:
 
 
 @contextlib.contextmanager
-def _store(backend: str, args: argparse.Namespace) -> Iterator[tuple[SQLAuditStore, bool]]:
-    """A store to time (and whether it needs seeding): a SQLite file, or a throwaway PostgreSQL."""
+def _store(backend: str, args: argparse.Namespace) -> Iterator[tuple[SQLAuditStore, bool, _Clock]]:
+    """A store to time, whether it needs seeding, and a clock of the CPU its queries use (this
+    process, plus the PostgreSQL server's processes): a SQLite file, or a throwaway PostgreSQL."""
     if backend == "postgresql":
         from tests._postgres import create_database, running_postgres
 
         with running_postgres() as server:
             store = SQLAuditStore.from_url(server.url(create_database(server, "bench")), schema="always")
-            yield store, True
+            postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+            yield store, True, lambda: time.process_time() + _children_cpu(postmaster)
         return
     with tempfile.TemporaryDirectory(prefix="aegis-bench-") as scratch:
         path = Path(args.db) if args.db else Path(scratch) / "audit.db"
@@ -111,7 +114,23 @@ def _store(backend: str, args: argparse.Namespace) -> Iterator[tuple[SQLAuditSto
             problem = "exists; pass a new file (or --reuse)" if path.exists() else "does not exist"
             raise SystemExit(f"error: {path} {problem}")
         store = SQLAuditStore.from_sqlite_path(path)
-        yield store, not args.reuse
+        yield store, not args.reuse, time.process_time
+
+
+_Clock = Callable[[], float]
+
+
+def _children_cpu(parent: int) -> float:
+    """User + system CPU seconds of ``parent``'s child processes (PostgreSQL's backends)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[1]) == parent:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _analyze(store: SQLAuditStore) -> None:
@@ -138,9 +157,11 @@ def _parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-async def _time_all(store: SQLAuditStore, rows: int, repeat: int) -> list[_Result]:
+async def _time_all(store: SQLAuditStore, rows: int, repeat: int, cpu: _Clock) -> list[_Result]:
     try:
-        return [await _time(store, name, query, repeat, filtered) for name, query, filtered in _queries(rows)]
+        return [
+            await _time(store, name, query, repeat, filtered, cpu) for name, query, filtered in _queries(rows)
+        ]
     finally:
         await store.aclose()
 
@@ -264,6 +285,10 @@ class _Result:
     filtered: bool
     p50_ms: float
     p99_ms: float
+    # Mean CPU per query (the bench process, plus PostgreSQL's server processes, whose /proc figures
+    # tick every 10 ms: hence a mean over the runs): what the query costs, which a machine shared
+    # with other jobs changes far less than the wall-clock figures.
+    cpu_mean_ms: float
     # The part of it that counting the matches (`total`) costs, timed alone (median).
     count_ms: float
     rows: int
@@ -276,13 +301,17 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-async def _time(store: SQLAuditStore, name: str, query: AuditQuery, repeat: int, filtered: bool) -> _Result:
+async def _time(
+    store: SQLAuditStore, name: str, query: AuditQuery, repeat: int, filtered: bool, cpu: _Clock
+) -> _Result:
     timings, counts = [], []
     records = total = 0
+    cpu_spent = 0.0
     for _ in range(repeat):  # alternated, so that both see the same machine
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu()
         page = await store.query(query)
         timings.append((time.perf_counter() - started) * 1000)
+        cpu_spent += cpu() - cpu_started
         records, total = len(page.records), page.total
         started = time.perf_counter()
         with store.engine.connect() as connection:
@@ -293,6 +322,7 @@ async def _time(store: SQLAuditStore, name: str, query: AuditQuery, repeat: int,
         filtered,
         statistics.median(timings),
         _p99(timings),
+        cpu_spent / repeat * 1000,
         statistics.median(counts),
         records,
         total,
@@ -327,11 +357,15 @@ async def _plan(store: SQLAuditStore, query: AuditQuery) -> str:
 
 def _print_table(results: list[_Result]) -> None:
     width = max(len(r.name) for r in results)
-    print(f"{'query':<{width}}  {'p50 ms':>8}  {'p99 ms':>8}  {'count':>8}  {'rows':>5}  {'total':>8}  plan")
+    print(
+        f"{'query':<{width}}  {'p50 ms':>8}  {'p99 ms':>8}  {'CPU ms':>8}  {'count':>8}  "
+        f"{'rows':>5}  {'total':>8}  plan"
+    )
     for r in results:
         mark = "" if r.filtered else " (not in the target: no filter, or 1,000 rows)"
         print(
-            f"{r.name:<{width}}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {r.count_ms:>8.2f}  {r.rows:>5}  "
+            f"{r.name:<{width}}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {r.cpu_mean_ms:>8.2f}  "
+            f"{r.count_ms:>8.2f}  {r.rows:>5}  "
             f"{r.total:>8}  {r.plan}{mark}"
         )
 
