@@ -1,10 +1,11 @@
 """The gRPC surface: method handlers that run the one request pipeline.
 
-Registered (``add_to_server``: as registered methods, like the generated helpers do) from the
-service descriptors instead of the generated ``add_*Servicer_to_server`` helpers, so that every call goes through the same Pipeline as REST and so that bytes in and out
-are ours: a request that does not parse, or carries a Timestamp outside its range, is
-INVALID_ARGUMENT (grpcio would answer UNKNOWN and log a traceback). Such a request still runs the
-chain (``CallContext.reject``), so it is authenticated, counted and logged like any call.
+Registered from the service descriptors (``add_to_server``: as registered methods, as the
+generated helpers do) instead of through the generated ``add_*Servicer_to_server`` helpers, so
+that every call goes through the same Pipeline as REST and so that bytes in and out are ours:
+a request that does not parse, or carries a Timestamp outside its range, is INVALID_ARGUMENT
+(grpcio would answer UNKNOWN and log a traceback). Such a request still runs the chain
+(``CallContext.reject``), so it is authenticated, counted and logged like any call.
 """
 
 from __future__ import annotations
