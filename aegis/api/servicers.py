@@ -16,6 +16,7 @@ from typing import NoReturn
 
 import grpc
 
+from aegis.api.answers import DecideAnswers
 from aegis.api.convert import (
     chain_report_to_pb,
     decision_from_pb,
@@ -72,6 +73,7 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
     def __init__(self, scheduler: Scheduler, journal: Journal | None = None, clock: Clock = utc_now) -> None:
         self._scheduler = scheduler
         self._requests = GateRequestLog(journal or NoJournal(), clock)
+        self._answers = DecideAnswers(lambda: scheduler.catalog.entries.keys())
 
     async def Decide(self, request: gate_pb2.DecideRequest, context: Context) -> gate_pb2.DecideResponse:
         try:
@@ -79,10 +81,11 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
         except ValueError as err:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(err))
         evaluation = await self._decide(request.slo_id, request.force_fresh, context)
-        answer = dry_run.answer(evaluation, requested=request.dry_run)
         recorded = dry_run.recorded(evaluation, dry_run.FROM_REQUEST) if request.dry_run else evaluation
         await self._record_request(recorded, deployment, context)
-        return gate_pb2.DecideResponse(evaluation=evaluation_to_pb(answer))
+        # The same evaluation gets the same answer, encoded once (aegis.api.answers).
+        encoded = self._answers.answer(evaluation, requested_dry_run=request.dry_run)
+        return context.answer_with(encoded)  # type: ignore[return-value]
 
     async def _record_request(
         self, evaluation: Evaluation, deployment: DeploymentContext, context: Context

@@ -127,6 +127,25 @@ Index(
 )
 Index("ix_audit_decision_time", evaluations.c.decision, evaluations.c.evaluated_at, evaluations.c.id)
 Index("ix_audit_time", evaluations.c.evaluated_at, evaluations.c.id)
+# Revision 0004: the filters that had no index of their own at 1,000,000 rows (bench_audit.py,
+# docs/benchmarks.md): an SLO's WARNs or BLOCKs (walked the decision index, 200+ ms), a
+# service's decisions of one kind, and an environment alone (walked every row).
+Index(
+    "ix_audit_slo_decision_time",
+    evaluations.c.slo_id,
+    evaluations.c.decision,
+    evaluations.c.evaluated_at,
+    evaluations.c.id,
+)
+Index(
+    "ix_audit_service_env_decision_time",
+    evaluations.c.service,
+    evaluations.c.environment,
+    evaluations.c.decision,
+    evaluations.c.evaluated_at,
+    evaluations.c.id,
+)
+Index("ix_audit_env_time", evaluations.c.environment, evaluations.c.evaluated_at, evaluations.c.id)
 Index(
     "ix_audit_deployment_time",
     evaluations.c.deployment_id,

@@ -12,7 +12,7 @@ Rows written before this revision get NULLs here; the upgrade's data step
 them, oldest first. Plain ADD COLUMNs, never a table copy.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -22,8 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-# The head of main when this was written; the lead re-chains at merge (0004 is another branch's).
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 
