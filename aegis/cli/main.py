@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
 from aegis import __version__
-from aegis.cli import db, explain, gate, replay, validate
+from aegis.cli import audit, db, explain, gate, replay, validate
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     validate.register,
@@ -21,6 +21,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], 
     explain.register,
     replay.register,
     db.register,
+    audit.register,
 )
 
 EXIT_USAGE = 2
