@@ -21,7 +21,7 @@ from pathlib import Path
 from aegis.bounded_read import FileRefused
 from aegis.spec.checks import backend_issues, slo_issues
 from aegis.spec.files import FileStamp, Found, find_spec_files, read_spec_text, spec_files
-from aegis.spec.formats import FORMATS, Format, format_for, unclaimed_issues
+from aegis.spec.formats import FORMATS, Format, for_file, format_for, unclaimed_issues
 from aegis.spec.load_cache import FileLoad, LoadCache, Loaded
 from aegis.spec.model import SLO
 from aegis.spec.problems import (
@@ -164,8 +164,9 @@ def _parse(
     loaded: list[Loaded] = []
     problems: list[SpecProblem] = []
     named: set[str] = set()
+    file_formats = for_file(formats, [document.data for document in documents])
     for document in documents:
-        slos, issues = _document_slos(document, file, formats, backends, named)
+        slos, issues = _document_slos(document, file, file_formats, backends, named)
         problems.extend(_located(file, document, issues))
         loaded.extend(slos)
     return loaded, problems, frozenset(named)
