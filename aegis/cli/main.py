@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
 from aegis import __version__
-from aegis.cli import db, explain, gate, replay, validate
+from aegis.cli import convert, db, explain, gate, replay, validate
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     validate.register,
+    convert.register,
     gate.register,
     explain.register,
     replay.register,
