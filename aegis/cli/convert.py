@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from aegis.cli._yaml_out import dump_yaml
 from aegis.spec.document import aegis_document
 from aegis.spec.loader import LoadResult, SpecDirectoryError, load_directory, load_file
 from aegis.spec.model import SLO
@@ -91,18 +89,4 @@ def converted_text(slo: SLO) -> str:
     """One ``---`` document with a comment saying where it came from."""
     origin = FORMAT_NAMES.get(slo.api_version, slo.api_version)
     header = f"---\n# Converted by aegis convert from {slo.source_file} ({origin}).\n"
-    return header + yaml.dump(
-        aegis_document(slo), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096
-    )
-
-
-class _Dumper(yaml.SafeDumper):
-    """Multi-line queries as ``|`` blocks, the way people write them."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> Any:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
+    return header + dump_yaml(aegis_document(slo))

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
 from aegis import __version__
-from aegis.cli import convert, db, explain, gate, replay, validate
+from aegis.cli import convert, db, explain, gate, replay, rules, validate
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     validate.register,
     convert.register,
+    rules.register,
     gate.register,
     explain.register,
     replay.register,
