@@ -288,7 +288,7 @@ async def test_recorded_series_give_the_raw_answers_with_the_same_evidence(
                 # No data is no data: nothing recorded, and the raw query finds nothing either.
                 assert (again.good, again.total, again.error) == (None, None, None)
             else:
-                assert again.total is not None and again.good is not None
+                assert again.total is not None and again.good is not None and sample.good is not None
                 # Recorded at most one 2s rule evaluation before: the same ratio.
                 assert again.good / again.total == pytest.approx(sample.good / sample.total, abs=2e-4)
         has_data = all(s.total is not None for s in by_raw.measurement.windows.values())
