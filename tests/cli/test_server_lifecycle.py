@@ -92,7 +92,8 @@ async def _exit_code(server: AegisProcess, within: float = 30.0) -> int:
 
 
 async def _start_in_flight(
-    server: AegisProcess, proxy: FaultProxy, rest: httpx.AsyncClient, channel: grpc.aio.Channel
+    server: AegisProcess,
+    proxy: FaultProxy, rest: httpx.AsyncClient, channel: grpc.aio.Channel
 ) -> tuple[asyncio.Task[httpx.Response], asyncio.Future[gate_pb2.DecideResponse]]:
     stub = gate_pb2_grpc.GateServiceStub(channel)
     over_rest = asyncio.create_task(rest.post("/v1/gate/decision", json={"sloID": SLO, "forceFresh": True}))
@@ -162,7 +163,7 @@ async def test_sigterm_is_bounded_by_the_grace_even_with_stuck_clients(
             _, stuck = await asyncio.open_connection("127.0.0.1", server.http_port)
             stuck.write(
                 b"POST /v1/gate/decision HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
-                b'Content-Length: 100\r\n\r\n{"sloID": '
+                b"Content-Length: 100\r\n\r\n{\"sloID\": "
             )
             await stuck.drain()
             server.process.send_signal(signal.SIGTERM)
