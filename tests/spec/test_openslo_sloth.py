@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aegis.spec.durations import Window
-from aegis.spec.loader import load_directory, load_file
+from aegis.spec.loader import LoadCache, load_directory, load_file
 from aegis.spec.model import Decision
 from tests.conftest import FIXTURES
 from tests.spec.conftest import WriteYaml
@@ -168,7 +168,7 @@ def _slo_doc(**spec: object) -> dict[str, object]:
         (
             {"indicatorRef": "erors"},
             "spec.indicatorRef",
-            "defined in this file, found 'erors' (a string); did you mean 'errors'?",
+            "in this file or directory, found 'erors' (a string); did you mean 'errors'?",
         ),
         ({}, "spec", "expected exactly one of indicator and indicatorRef, found neither"),
         (
@@ -260,3 +260,37 @@ def test_an_unknown_api_version_lists_every_format(write_yaml: WriteYaml) -> Non
     assert "expected one of 'aegis.slo/v1', 'aegis.dev/v1', 'openslo/v1'" in message
     assert "Sloth's version: prometheus/v1" in message
     assert "did you mean 'openslo/v1'?" in message
+
+
+def test_openslo_indicator_ref_names_an_sli_of_another_file_of_the_directory(write_yaml: WriteYaml) -> None:
+    write_yaml("a-slo.yaml", _slo_doc(indicatorRef="errors"))
+    sli_file = write_yaml("b-sli.yaml", SLI_DOC)
+    cache = LoadCache()
+
+    first = load_directory(sli_file.parent, cache=cache)
+
+    assert first.problems == ()
+    (slo,) = first.slos
+    assert slo.sli.total_query == "sum(rate(x_total[{{window}}]))"
+    # The SLO file alone cannot see the SLI: the problem names the field and its line.
+    alone = load_file(sli_file.parent / "a-slo.yaml")
+    assert [(p.path, p.message) for p in alone.problems] == [
+        (
+            "spec.indicatorRef",
+            "expected the name of an SLI (kind: SLI) in this file or directory, "
+            "found 'errors' (a string) (line 9)",
+        )
+    ]
+    # A reload sees a change of the SLI file although the SLO file, served from the cache, did not change.
+    changed = {**SLI_DOC, "spec": {"ratioMetric": {**SLI_DOC["spec"]["ratioMetric"]}}}  # type: ignore[index]
+    changed["spec"]["ratioMetric"]["total"] = {  # type: ignore[index]
+        "metricSource": {"type": "Prometheus", "spec": {"query": "sum(y_total)"}}
+    }
+    write_yaml("b-sli.yaml", changed)
+    again = load_directory(sli_file.parent, cache=cache)
+    assert cache.reused == 1
+    assert [s.sli.total_query for s in again.slos] == ["sum(rate(y_total[{{window}}]))"]
+    (sli_file.parent / "b-sli.yaml").unlink()
+    gone = load_directory(sli_file.parent, cache=cache)
+    assert gone.slos == ()
+    assert [p.path for p in gone.problems] == ["spec.indicatorRef"]

@@ -20,6 +20,7 @@ __all__ = [
     "FORMATS",
     "Built",
     "FieldMap",
+    "FileAware",
     "Format",
     "ModelPath",
     "for_file",

@@ -89,9 +89,20 @@ class FileAware(Protocol):
     """A format whose documents refer to other documents of the same file.
 
     The loader hands it the file's documents before asking it about any of them; it answers
-    with the format to use for that file (OpenSLO: an SLO's ``indicatorRef`` names an SLI).
+    with the format to use for that file (OpenSLO: an SLO's ``indicatorRef`` names an SLI). A
+    document naming something of another file waits until the whole directory is read.
     """
 
     def for_file(self, documents: Sequence[object]) -> Format:
-        """This format, bound to ``documents`` (every document of the file, as parsed)."""
+        """This format, bound to ``documents`` (every document of the file, as parsed; or, for
+        documents that ``defers``, every document any file of the directory ``shares``)."""
+        ...
+
+    def shares(self, document: Mapping[str, Any]) -> bool:
+        """Whether documents of other files may refer to ``document`` (an OpenSLO SLI)."""
+        ...
+
+    def defers(self, document: Mapping[str, Any]) -> bool:
+        """Whether ``document`` refers to something its own file does not hold: the loader then
+        builds it once every file is read, from a format bound to what the directory shares."""
         ...

@@ -5,8 +5,9 @@ A ``kind: SLO`` document becomes one model SLO:
 * id ``metadata.name``, name ``metadata.displayName``, labels (a list value joined with ``,``),
   ``spec.service``, ``spec.description``;
 * the indicator inline (``spec.indicator``) or named (``spec.indicatorRef``: a ``kind: SLI``
-  document in the same file); its ``ratioMetric`` on a ``Prometheus`` metric source, good/total or
-  bad/total (good = ``sum(total) - (sum(bad) or vector(0))``), each query read over every rule
+  document of the same file or, resolved once the directory is read, of another file); its
+  ``ratioMetric`` on a ``Prometheus`` metric source, good/total or bad/total
+  (good = ``sum(total) - (sum(bad) or vector(0))``), each query read over every rule
   window (``_counter_query``); ``metricSourceRef`` names the metric backend (``spec.sli.backend``);
 * the objective's ``target`` (or ``targetPercent``), the rolling ``timeWindow`` (30d when absent),
   and the SRE Workbook's four burn-rate rules for that window (``_burn_windows``);
@@ -47,7 +48,7 @@ _SPEC = ("spec",)
 
 
 class OpenSLOFormat:
-    """Claims ``apiVersion: openslo/v1``; ``for_file`` binds the file's SLI documents for indicatorRef."""
+    """Claims ``apiVersion: openslo/v1``; ``for_file`` binds the SLI documents an indicatorRef may name."""
 
     name = "OpenSLO"
     api_versions = (API_VERSION,)
@@ -70,6 +71,16 @@ class OpenSLOFormat:
             and isinstance(d["metadata"].get("name"), str)
         }
         return OpenSLOFormat(indicators)
+
+    def shares(self, document: Mapping[str, Any]) -> bool:
+        return document.get("kind") == "SLI"
+
+    def defers(self, document: Mapping[str, Any]) -> bool:
+        spec = document.get("spec")
+        if document.get("kind") != "SLO" or not isinstance(spec, Mapping):
+            return False
+        name = spec.get("indicatorRef")
+        return isinstance(name, str) and "indicator" not in spec and name not in self._indicators
 
     def structure_issues(self, document: Mapping[str, Any]) -> list[FieldIssue]:
         issues = schema_issues(document, SCHEMA_RESOURCE)
@@ -132,8 +143,8 @@ def _indicator_issues(
         referenced = indicators.get(name)
         if referenced is None:
             message = (
-                f"expected the name of an SLI (kind: SLI) defined in this file, found {describe_value(name)}"
-                + did_you_mean(name, list(indicators))
+                "expected the name of an SLI (kind: SLI) in this file or directory, "
+                f"found {describe_value(name)}" + did_you_mean(name, list(indicators))
             )
             return [FieldIssue((*_SPEC, "indicatorRef"), message)]
         if schema_issues(referenced, SCHEMA_RESOURCE):
