@@ -13,6 +13,7 @@ exports for those SLOs, plus a file recording known constants under one probe SL
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -45,7 +46,7 @@ from tests._prometheus import (
     running_prometheus,
 )
 from tests._requirements import require_binary
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, default_settings, start_live, stop_live
 from tests.metrics._scenarios import fast_config
 
 pytestmark = pytest.mark.prometheus
@@ -328,3 +329,38 @@ async def test_recorded_series_on_an_unreachable_prometheus_warn_with_the_reason
     result = await _measure(adapter, slo, at)
     assert result.evaluation.decision is Decision.WARN
     assert all(s.error for s in result.measurement.windows.values())
+
+
+async def test_the_server_gates_on_sloth_and_openslo_files_beside_ours_from_recorded_series(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    slo_dir = tmp_path / "slos"
+    slo_dir.mkdir()
+    shutil.copy(FIXTURES / "slo" / "sloth" / "multifile.yml", slo_dir)
+    shutil.copy(FIXTURES / "slo" / "openslo" / "web-shop.yaml", slo_dir)
+    shutil.copy(FIXTURES / "slo" / "valid" / "api-availability.yaml", slo_dir)
+    settings = default_settings(
+        tmp_path,
+        slo_dir=str(slo_dir),
+        adapter="prometheus",
+        prometheus_url=server.url,
+        prometheus_options={"recorded_series": True, "time_alignment": 0.0},
+    )
+    live = await start_live(settings)
+    try:
+        listed = (await live.rest.get("/v1/slo")).json()
+        ids = sorted(s["id"] for s in listed["slos"])
+        assert ids == [
+            "api-availability",
+            "myservice-requests-availability",
+            "myservice2-requests-availability",
+            "web-shop-checkout",
+        ]
+        decisions = {}
+        for slo_id in ("myservice-requests-availability", "web-shop-checkout"):
+            response = await live.rest.post("/v1/gate/decision", json={"sloID": slo_id, "forceFresh": True})
+            assert response.status_code == 200, response.text
+            decisions[slo_id] = response.json()["decision"]
+        assert decisions == {"myservice-requests-availability": "BLOCK", "web-shop-checkout": "WARN"}
+    finally:
+        await stop_live(live)
