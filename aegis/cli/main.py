@@ -47,8 +47,9 @@ class CommandParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aegis",
-        description="AegisSLO tools: check SLO files, ask the gate from a pipeline, explain a decision, "
-        "replay the policy on history, inspect and upgrade the audit database.",
+        description="AegisSLO tools: check SLO files, convert OpenSLO and Sloth files, export Prometheus "
+        "rules, ask the gate from a pipeline, explain a decision, replay the policy on history, inspect "
+        "and upgrade the audit database.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = cast(
