@@ -294,3 +294,28 @@ def test_openslo_indicator_ref_names_an_sli_of_another_file_of_the_directory(wri
     gone = load_directory(sli_file.parent, cache=cache)
     assert gone.slos == ()
     assert [p.path for p in gone.problems] == ["spec.indicatorRef"]
+
+
+def test_hostile_openslo_and_sloth_files_are_one_problem_each(write_yaml: WriteYaml) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    bomb = "\n".join(
+        [
+            "apiVersion: openslo/v1",
+            "kind: DataSource",
+            "metadata: {name: prometheus}",
+            "spec:",
+            "  type: Prometheus",
+            "  connectionDetails:",
+            *(f"    {line}" for line in levels),
+        ]
+    )
+    result = load_file(write_yaml("bomb.yaml", text=bomb + "\n"))
+    assert len(result.problems) == 1
+    assert "more than 10000 values in one file once aliases are expanded" in result.problems[0].message
+    slo = {"name": "x", "objective": 99.0, "sli": {"events": {"error_query": "e", "total_query": "t"}}}
+    many = {"version": "prometheus/v1", "service": "svc", "slos": [slo] * 201}
+    result = load_file(write_yaml("many.yml", many))
+    assert [(p.path, p.message.split(" (line")[0]) for p in result.problems] == [
+        ("slos", "expected a list of 1 to 200 SLOs, found a list")
+    ]
