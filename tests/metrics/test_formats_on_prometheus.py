@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ import yaml
 from aegis.engine.model import Evaluation
 from aegis.engine.policy import evaluate
 from aegis.metrics.base import Measurement
-from aegis.metrics.prometheus import PrometheusAdapter
+from aegis.metrics.prometheus import PrometheusAdapter, PrometheusConfig
 from aegis.metrics.recorded import GOOD, TOTAL, matchers, series_name, slo_labels
 from aegis.metrics.rules_export import rule_file, rule_groups
 from aegis.spec.document import aegis_document
@@ -171,6 +172,13 @@ async def _measure(adapter: PrometheusAdapter, slo: SLO, at: datetime) -> Measur
     return Measured(measurement, evaluate(slo, measurement, evaluation_id="t", now=at))
 
 
+def _config(server: ServerProcess, **changes: Any) -> PrometheusConfig:
+    """Generous timeouts: these tests count requests, which a timeout on a busy machine would change."""
+    return dataclasses.replace(
+        PrometheusConfig(server.url, query_timeout=30.0, evaluation_budget=60.0), **changes
+    )
+
+
 def _converted(slo: SLO) -> SLO:
     return AEGIS_V1.build(aegis_document(slo), "converted.yaml")[0].slo
 
@@ -179,7 +187,7 @@ def _converted(slo: SLO) -> SLO:
 async def test_openslo_and_sloth_slos_evaluate_on_prometheus_as_their_conversions_do(
     server: ServerProcess, make_adapter: Callable[..., PrometheusAdapter], slo_id: str
 ) -> None:
-    adapter = make_adapter(fast_config(server.url))
+    adapter = make_adapter(_config(server))
     at = datetime.now(UTC)
     original = await _measure(adapter, SLOS[slo_id], at)
     converted = await _measure(adapter, _converted(SLOS[slo_id]), at)
@@ -193,7 +201,7 @@ async def test_openslo_and_sloth_slos_evaluate_on_prometheus_as_their_conversion
 async def test_the_examples_burn_as_their_traffic_says(
     server: ServerProcess, make_adapter: Callable[..., PrometheusAdapter]
 ) -> None:
-    adapter = make_adapter(fast_config(server.url))
+    adapter = make_adapter(_config(server))
     at = datetime.now(UTC)
     sloth = (await _measure(adapter, SLOS["myservice-requests-availability"], at)).evaluation
     # 5% errors against a 0.1% budget: 50x over both page-quick windows.
@@ -272,8 +280,8 @@ async def test_recorded_series_give_the_raw_answers_with_the_same_evidence(
         slo = SLOS[slo_id]
         # Fresh adapters (no answers cached from another SLO with the same queries), and no time
         # alignment: the evaluation time is now, when the rules have recorded already.
-        raw = make_adapter(fast_config(server.url, time_alignment=0))
-        recorded = make_adapter(fast_config(server.url, time_alignment=0, recorded_series=True))
+        raw = make_adapter(_config(server, time_alignment=0))
+        recorded = make_adapter(_config(server, time_alignment=0, recorded_series=True))
         by_raw, by_recorded = await _measure(raw, slo, at), await _measure(recorded, slo, at)
         requests = (raw.requests_total, recorded.requests_total)
         assert by_recorded.evaluation.decision is decision, by_recorded.evaluation.reasons
@@ -300,12 +308,12 @@ async def test_recorded_series_give_the_raw_answers_with_the_same_evidence(
 async def test_recorded_series_are_read_when_they_exist_and_never_when_the_queries_changed(
     server: ServerProcess, make_adapter: Callable[..., PrometheusAdapter]
 ) -> None:
-    recorded = make_adapter(fast_config(server.url, time_alignment=0, recorded_series=True))
+    recorded = make_adapter(_config(server, time_alignment=0, recorded_series=True))
     at = datetime.now(UTC)
     probe = (await recorded.measure(PROBE, PROBE.windows, at)).windows
     assert {(s.good, s.total) for s in probe.values()} == {(PROBE_GOOD, PROBE_TOTAL)}
     # Raw evidence still: the web shop's own samples.
-    raw = make_adapter(fast_config(server.url, time_alignment=0))
+    raw = make_adapter(_config(server, time_alignment=0))
     shop = (await raw.measure(PROBE, PROBE.windows, at)).windows
     assert [s.data_points for s in probe.values()] == [s.data_points for s in shop.values()]
     assert probe[PROBE.windows[0]].data_points
