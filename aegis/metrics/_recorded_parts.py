@@ -8,9 +8,14 @@ series and however long the window. A part with no recorded sample no younger th
 asked as its raw query, so a missing rule costs a second request, never a wrong number; and a
 window with no raw data reads as no data, as without recorded series.
 
-Only the good/total values are swapped. The evidence the gate vouches for (the newest raw sample,
-raw samples per window, gaps) is still read from the raw series (``_plan``), so staleness, data
-points and gaps mean exactly what they mean without recorded series.
+The freshness/gap timeline, a subquery of the newest raw sample time at every step of up to a
+day (``_plan``), is the most expensive query of all on many series; it is read from
+``slo:sli_newest_sample:timestamp`` (the same expression, recorded at every rule evaluation)
+once that series covers the timeline's whole range, and raw before (a day after the rules are
+loaded, a recorded timeline would otherwise show the time before as a gap). The newest raw
+sample itself and the raw samples per window are still read from the raw series, so data age
+and data points mean exactly what they mean without recorded series; gaps are seen at the rule
+interval's resolution rather than the timeline step's.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from aegis.metrics._plan import Part
-from aegis.metrics.recorded import GOOD, TOTAL, recorded_selector
+from aegis.metrics._plan import Part, Plan
+from aegis.metrics._response import QueryData
+from aegis.metrics.recorded import GOOD, NEWEST, TOTAL, matchers, recorded_selector, slo_labels
 from aegis.spec.durations import Window
 from aegis.spec.model import SLO
 
@@ -41,3 +47,17 @@ def recorded_parts(slo: SLO, parts: Sequence[Part], max_age: int) -> list[Part]:
 
 def is_value(part: Part) -> bool:
     return part.role in _PREFIXES
+
+
+def recorded_timeline(slo: SLO, plan: Plan) -> str | None:
+    """The plan's timeline over the recorded newest-sample series; None when the plan has none."""
+    if plan.timeline is None:
+        return None
+    span, step = Window(plan.timeline_range).text, Window(plan.timeline_step).text
+    return f"(max({NEWEST}{matchers(slo_labels(slo))}))[{span}:{step}]"
+
+
+def covers(data: QueryData, plan: Plan, at: float) -> bool:
+    """Whether a recorded timeline reaches back to the start of the plan's range (one step of slack)."""
+    times = [t for series in data.series for t, _ in series.points]
+    return bool(times) and min(times) <= at - plan.timeline_range + 2 * plan.timeline_step

@@ -26,7 +26,7 @@ from aegis.metrics._client import PrometheusClient, RequestStats
 from aegis.metrics._plan import Part, Plan, build_plan, combine
 from aegis.metrics._promql import TemplateError
 from aegis.metrics._range import read_range
-from aegis.metrics._recorded_parts import is_value, recorded_parts
+from aegis.metrics._recorded_parts import covers, is_value, recorded_parts, recorded_timeline
 from aegis.metrics._response import QueryData, UnusableResult, single_value
 from aegis.metrics.base import Measurement, StepTimes
 from aegis.metrics.prometheus_config import PrometheusConfig
@@ -215,6 +215,11 @@ class PrometheusAdapter:
         """Raw sample times seen over the plan's range; None when unknown (no selectors, failure)."""
         if plan.timeline is None:
             return None
+        recorded = recorded_timeline(slo, plan) if self.config.recorded_series else None
+        if recorded is not None:
+            answer = await self._client.query(recorded, at, deadline)
+            if isinstance(answer, QueryData) and answer.result_type == "matrix" and covers(answer, plan, at):
+                return tuple(v for series in answer.series for _, v in series.points if math.isfinite(v))
         outcome = await self._client.query(plan.timeline, at, deadline)
         if not isinstance(outcome, QueryData) or outcome.result_type != "matrix":
             detail = outcome.detail if not isinstance(outcome, QueryData) else outcome.result_type

@@ -5,9 +5,10 @@ Sloth's names and labels, so that Sloth's Grafana dashboards and alerts read the
     slo:sli_error:ratio_rate5m{sloth_id="api-availability", sloth_service="api-gateway",
                                sloth_slo="api-availability", sloth_window="5m"}
 
-plus two series of AegisSLO's own per window, the good and total events the gate measures::
+plus two series of AegisSLO's own per window, the good and total events the gate measures, and
+one per SLO, the time of the newest raw sample its queries read::
 
-    slo:sli_good:rate5m{...}    slo:sli_total:rate5m{...}
+    slo:sli_good:rate5m{...}    slo:sli_total:rate5m{...}    slo:sli_newest_sample:timestamp{...}
 
 The error ratio alone cannot tell no traffic (0/0) from no data, which the gate must; good and
 total keep the difference. Every series carries ``aegis_query_hash``, a digest of the SLI's
@@ -27,6 +28,9 @@ from aegis.spec.model import SLO
 ERROR_RATIO = "slo:sli_error:ratio_rate"
 GOOD = "slo:sli_good:rate"
 TOTAL = "slo:sli_total:rate"
+# The newest raw sample behind the SLI (Unix seconds), one series per SLO: what the adapter's
+# freshness/gap timeline reads, once a timeline's worth of it is recorded.
+NEWEST = "slo:sli_newest_sample:timestamp"
 HASH_LABEL = "aegis_query_hash"
 WINDOW_LABEL = "sloth_window"
 

@@ -5,8 +5,9 @@ Three groups per SLO, as Sloth lays them out (``sloth-slo-sli-recordings-<id>`` 
 * ``aegis-slo-sli-recordings-<id>``: for every window the SLO reads (each rule window and the
   compliance window), the good and total events (``slo:sli_good:rate<w>``,
   ``slo:sli_total:rate<w>``, the SLI's own queries summed) and Sloth's error ratio
-  ``slo:sli_error:ratio_rate<w>`` computed from them. Rules of a group run in order at one
-  evaluation time, so the ratio reads the two series just recorded;
+  ``slo:sli_error:ratio_rate<w>`` computed from them (rules of a group run in order at one
+  evaluation time, so the ratio reads the two series just recorded); and the time of the newest
+  raw sample the SLI reads, ``slo:sli_newest_sample:timestamp``;
 * ``aegis-slo-meta-recordings-<id>``: Sloth's objective, error budget, period, current and
   period burn rates, budget remaining and ``sloth_slo_info``;
 * ``aegis-slo-alerts-<id>``: one alert per burn-rate rule, firing when both windows burn at or
@@ -25,9 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from aegis.metrics import _promql
+from aegis.metrics._plan import build_plan
 from aegis.metrics.recorded import (
     ERROR_RATIO,
     GOOD,
+    NEWEST,
     TOTAL,
     WINDOW_LABEL,
     matchers,
@@ -63,7 +66,10 @@ def rule_groups(
             continue
         groups.extend(
             [
-                {"name": f"aegis-slo-sli-recordings-{slo.id}", "rules": _sli_rules(slo, queries)},
+                {
+                    "name": f"aegis-slo-sli-recordings-{slo.id}",
+                    "rules": [*_sli_rules(slo, queries), *_newest_rule(slo)],
+                },
                 {"name": f"aegis-slo-meta-recordings-{slo.id}", "rules": _meta_rules(slo, mode)},
                 {"name": f"aegis-slo-alerts-{slo.id}", "rules": _alert_rules(slo)},
             ]
@@ -124,6 +130,14 @@ def _sli_rules(slo: SLO, queries: dict[Window, tuple[str, str]]) -> list[dict[st
             },
         ]
     return rules
+
+
+def _newest_rule(slo: SLO) -> list[dict[str, Any]]:
+    """The newest raw sample of the series the SLI reads, as the adapter's plan asks for it."""
+    newest = build_plan(slo, slo.windows[:1], max_range=86400, max_points=1440, min_step=15).newest
+    if newest is None:
+        return []
+    return [{"record": NEWEST, "expr": newest, "labels": {**_extra_labels(slo), **slo_labels(slo)}}]
 
 
 def _meta_rules(slo: SLO, mode: str) -> list[dict[str, Any]]:

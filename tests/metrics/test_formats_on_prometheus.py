@@ -301,8 +301,27 @@ async def test_recorded_series_give_the_raw_answers_with_the_same_evidence(
                 # Recorded at most one 2s rule evaluation before: the same ratio.
                 assert again.good / again.total == pytest.approx(sample.good / sample.total, abs=2e-4)
         has_data = all(s.total is not None for s in by_raw.measurement.windows.values())
-        # One combined query and the timeline either way; without recorded series, one more: the raw one.
-        assert requests == ((2, 2) if has_data else (2, 3)), slo_id
+        # Raw: one combined query and the timeline. Recorded: the same, plus the recorded timeline,
+        # which cannot cover a day yet (the rules started seconds ago), and without recorded values
+        # (no data), the raw values.
+        assert requests == ((2, 3) if has_data else (2, 4)), slo_id
+
+
+async def test_a_recorded_timeline_replaces_the_raw_one_once_it_covers_the_range(
+    server: ServerProcess, make_adapter: Callable[..., PrometheusAdapter]
+) -> None:
+    # A 20s timeline (15s steps), which the newest-sample series covers once recorded for 30s.
+    slo = SLOS["myservice-requests-availability"]
+    raw = make_adapter(_config(server, time_alignment=0, timeline_max_range=20))
+    recorded = make_adapter(_config(server, time_alignment=0, timeline_max_range=20, recorded_series=True))
+    newest = "slo:sli_newest_sample:timestamp" + matchers({"sloth_id": slo.id})
+    _wait_for(server, f"{newest} and on() (time() - 30 > min_over_time(timestamp({newest})[5m:1s]))")
+    at = datetime.now(UTC)
+    by_raw, by_recorded = await _measure(raw, slo, at), await _measure(recorded, slo, at)
+    assert (raw.requests_total, recorded.requests_total) == (2, 2)
+    assert by_recorded.evaluation.decision is by_raw.evaluation.decision is Decision.BLOCK
+    assert by_recorded.evaluation.data_timestamp == by_raw.evaluation.data_timestamp
+    assert by_recorded.evaluation.is_stale is by_raw.evaluation.is_stale is False
 
 
 async def test_recorded_series_are_read_when_they_exist_and_never_when_the_queries_changed(
