@@ -51,7 +51,24 @@ def test_rules_writes_sloths_three_groups_per_slo(tmp_path: Path, capsys: pytest
         "aegis_query_hash": query_hash(k8s),
         "sloth_window": "5m",
     }
-    assert {r["labels"]["sloth_window"] for r in sli} == {"5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"}
+    windowed, (newest,) = sli[:-1], sli[-1:]
+    assert {r["labels"]["sloth_window"] for r in windowed} == {
+        "5m",
+        "30m",
+        "1h",
+        "2h",
+        "6h",
+        "1d",
+        "3d",
+        "30d",
+    }
+    assert newest["record"] == "slo:sli_newest_sample:timestamp"
+    # The adapter's own expression for the newest raw sample of the selectors the queries read.
+    assert newest["expr"] == (
+        'max(label_replace(timestamp(apiserver_request_total), "aegis_selector", "0", "", "") or '
+        'label_replace(timestamp(apiserver_request_total{code=~"(5..|429)"}), "aegis_selector", "1", "", ""))'
+    )
+    assert "sloth_window" not in newest["labels"]
     alerts = next(g for g in groups if g["name"] == f"aegis-slo-alerts-{k8s.id}")["rules"]
     assert [
         (a["labels"]["aegis_rule"], a["labels"]["sloth_severity"], a["labels"]["aegis_action"])
