@@ -182,6 +182,16 @@ def _slo_doc(**spec: object) -> dict[str, object]:
             "expected no alert policies",
         ),
         (
+            {"indicatorRef": "errors", "objectives": [{"displayName": "x"}]},
+            "spec.objectives[0]",
+            "expected one of target and targetPercent, found neither",
+        ),
+        (
+            {"indicatorRef": "errors", "objectives": [{"target": 0.99, "targetPercent": 99}]},
+            "spec.objectives[0]",
+            "expected one of target and targetPercent, found both",
+        ),
+        (
             {"indicatorRef": "errors", "objectives": [{"targt": 0.99}]},
             "spec.objectives[0].targt",
             "did you mean 'target'?",

@@ -21,6 +21,7 @@ alert policies, other metric sources) is refused by ``openslo_v1.json`` with the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from aegis.spec.durations import DurationError, Window
@@ -86,7 +87,11 @@ class OpenSLOFormat:
         issues = schema_issues(document, SCHEMA_RESOURCE)
         if issues or document["kind"] != "SLO":
             return issues
-        return [*_annotation_issues(document), *_indicator_issues(document, self._indicators)]
+        return [
+            *_annotation_issues(document),
+            *_objective_issues(document),
+            *_indicator_issues(document, self._indicators),
+        ]
 
     def build(self, document: Mapping[str, Any], source_file: str) -> list[Built]:
         if document["kind"] != "SLO":
@@ -97,7 +102,9 @@ class OpenSLOFormat:
         window = _window(spec)
         options = _annotations(metadata)
         objective = spec["objectives"][0]
-        target = objective["target"] if "target" in objective else objective["targetPercent"] / 100.0
+        # targetPercent 99.9 -> 0.999 exactly as written, not 0.9990000000000001.
+        percent = objective.get("targetPercent")
+        target = objective["target"] if "target" in objective else Decimal(repr(float(percent))) / 100
         slo = SLO(
             id=metadata["name"],
             name=metadata.get("displayName", ""),
@@ -124,6 +131,15 @@ def _indicator(
     if "indicator" in spec:
         return spec["indicator"], (*_SPEC, "indicator")
     return indicators[spec["indicatorRef"]], (*_SPEC, "indicatorRef")
+
+
+def _objective_issues(document: Mapping[str, Any]) -> list[FieldIssue]:
+    objective: Mapping[str, Any] = document["spec"]["objectives"][0]
+    given = [key for key in ("target", "targetPercent") if key in objective]
+    if len(given) == 1:
+        return []
+    found = "both" if given else "neither"
+    return [FieldIssue(("spec", "objectives", 0), f"expected one of target and targetPercent, found {found}")]
 
 
 def _duration(options: Mapping[str, str], name: str, default: Window) -> Window:
