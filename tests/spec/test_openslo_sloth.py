@@ -182,6 +182,11 @@ def _slo_doc(**spec: object) -> dict[str, object]:
             "expected no alert policies",
         ),
         (
+            {"indicatorRef": "errors", "timeWindow": [{"duration": "30m", "isRolling": True}]},
+            "spec.timeWindow[0].duration",
+            "expected a duration of at least 1h (the shortest burn-rate rule reads 5m and 1h), found 30m",
+        ),
+        (
             {"indicatorRef": "errors", "objectives": [{"displayName": "x"}]},
             "spec.objectives[0]",
             "expected one of target and targetPercent, found neither",

@@ -24,12 +24,14 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from aegis.spec.durations import DurationError, Window
+from aegis.spec.durations import Window
+from aegis.spec.formats._annotations import ANNOTATION_PREFIX, aegis_annotations, annotation_issues, duration
 from aegis.spec.formats._burn_windows import (
     DEFAULT_ENVIRONMENT,
     DEFAULT_EVALUATION_INTERVAL,
     DEFAULT_MIN_DATA_POINTS,
     DEFAULT_STALENESS_LIMIT,
+    GOOGLE_WINDOWS,
     burn_rules,
 )
 from aegis.spec.formats._counter_query import windowed
@@ -43,8 +45,6 @@ from aegis.spec.suggest import did_you_mean
 SCHEMA_RESOURCE = "openslo_v1.json"
 API_VERSION = "openslo/v1"
 DEFAULT_WINDOW = Window.parse("30d")
-ANNOTATION_PREFIX = "aegis.slo/"
-ANNOTATIONS = ("environment", "evaluation-interval", "staleness-limit", "min-data-points")
 _SPEC = ("spec",)
 
 
@@ -88,8 +88,9 @@ class OpenSLOFormat:
         if issues or document["kind"] != "SLO":
             return issues
         return [
-            *_annotation_issues(document),
+            *annotation_issues(document),
             *_objective_issues(document),
+            *_window_issues(document),
             *_indicator_issues(document, self._indicators),
         ]
 
@@ -100,7 +101,7 @@ class OpenSLOFormat:
         spec: Mapping[str, Any] = document["spec"]
         indicator, indicator_path = _indicator(spec, self._indicators)
         window = _window(spec)
-        options = _annotations(metadata)
+        options = aegis_annotations(metadata)
         objective = spec["objectives"][0]
         # targetPercent 99.9 -> 0.999 exactly as written, not 0.9990000000000001.
         percent = objective.get("targetPercent")
@@ -116,8 +117,8 @@ class OpenSLOFormat:
             window=window,
             sli=_sli(indicator["spec"]["ratioMetric"]),
             burn_rate_rules=burn_rules(window),
-            evaluation_interval=_duration(options, "evaluation-interval", DEFAULT_EVALUATION_INTERVAL),
-            staleness_limit=_duration(options, "staleness-limit", DEFAULT_STALENESS_LIMIT),
+            evaluation_interval=duration(options, "evaluation-interval", DEFAULT_EVALUATION_INTERVAL),
+            staleness_limit=duration(options, "staleness-limit", DEFAULT_STALENESS_LIMIT),
             min_data_points=int(options.get("min-data-points", DEFAULT_MIN_DATA_POINTS)),
             source_file=source_file,
             api_version=API_VERSION,
@@ -133,6 +134,18 @@ def _indicator(
     return indicators[spec["indicatorRef"]], (*_SPEC, "indicatorRef")
 
 
+def _window_issues(document: Mapping[str, Any]) -> list[FieldIssue]:
+    """A window shorter than every burn-rate rule's long window would leave nothing to gate on."""
+    if burn_rules(_window(document["spec"])):
+        return []
+    shortest = min(w.long_window for w in GOOGLE_WINDOWS)
+    message = (
+        f"expected a duration of at least {shortest} (the shortest burn-rate rule reads 5m and 1h), "
+        f"found {document['spec']['timeWindow'][0]['duration']}"
+    )
+    return [FieldIssue(("spec", "timeWindow", 0, "duration"), message)]
+
+
 def _objective_issues(document: Mapping[str, Any]) -> list[FieldIssue]:
     objective: Mapping[str, Any] = document["spec"]["objectives"][0]
     given = [key for key in ("target", "targetPercent") if key in objective]
@@ -140,10 +153,6 @@ def _objective_issues(document: Mapping[str, Any]) -> list[FieldIssue]:
         return []
     found = "both" if given else "neither"
     return [FieldIssue(("spec", "objectives", 0), f"expected one of target and targetPercent, found {found}")]
-
-
-def _duration(options: Mapping[str, str], name: str, default: Window) -> Window:
-    return Window.parse(options[name]) if name in options else default
 
 
 def _indicator_issues(
@@ -218,42 +227,6 @@ def _window(spec: Mapping[str, Any]) -> Window:
 
 def _labels(labels: Mapping[str, str | list[str]]) -> dict[str, str]:
     return {key: value if isinstance(value, str) else ",".join(value) for key, value in labels.items()}
-
-
-def _annotations(metadata: Mapping[str, Any]) -> dict[str, str]:
-    annotations: Mapping[str, str] = metadata.get("annotations") or {}
-    return {
-        key.removeprefix(ANNOTATION_PREFIX): value
-        for key, value in annotations.items()
-        if key.startswith(ANNOTATION_PREFIX)
-    }
-
-
-def _annotation_issues(document: Mapping[str, Any]) -> list[FieldIssue]:
-    """Our own ``aegis.slo/*`` annotations are checked; other tools' annotations are theirs."""
-    issues: list[FieldIssue] = []
-    for name, value in _annotations(document["metadata"]).items():
-        path: FieldPath = ("metadata", "annotations", ANNOTATION_PREFIX + name)
-        if name not in ANNOTATIONS:
-            known = ", ".join(ANNOTATION_PREFIX + a for a in ANNOTATIONS)
-            issues.append(
-                FieldIssue(
-                    path,
-                    f"unknown AegisSLO annotation; expected one of: {known}"
-                    + did_you_mean(name, ANNOTATIONS),
-                )
-            )
-        elif name in ("evaluation-interval", "staleness-limit"):
-            try:
-                Window.parse(value)
-            except DurationError as err:
-                issues.append(FieldIssue(path, str(err)))
-        elif name == "min-data-points" and not (value.isdigit() and len(value) <= 4):
-            found = describe_value(value)
-            issues.append(FieldIssue(path, f"expected a whole number such as '10', found {found}"))
-        elif name == "environment" and not 1 <= len(value) <= 64:
-            issues.append(FieldIssue(path, "expected an environment name of 1 to 64 characters"))
-    return issues
 
 
 def _fields(indicator: FieldPath, objective: Mapping[str, Any], document: Mapping[str, Any]) -> FieldMap:
