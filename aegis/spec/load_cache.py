@@ -28,6 +28,8 @@ class Loaded:
 
     slo: SLO
     id_line: int
+    # Where the file writes the id: metadata.id, or slos[1].name in a Sloth file.
+    id_path: str = "metadata.id"
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def _assign_ids(
             else:
                 where = f"{first_file}:{first.id_line}"
                 message = f"duplicate id {entry.slo.id!r}, already defined in {where} (line {entry.id_line})"
-                problems.append(SpecProblem(file, "metadata.id", message))
+                problems.append(SpecProblem(file, entry.id_path, message))
     return slos, problems
 
 
@@ -247,7 +247,8 @@ def _document_slos(
         if model_issues:
             issues.extend(model_issues)
         else:
-            loaded.append(Loaded(built.slo, document.line_of(built.fields.file_path(("id",)))))
+            id_path = built.fields.file_path(("id",))
+            loaded.append(Loaded(built.slo, document.line_of(id_path), format_path(id_path)))
     return loaded, issues
 
 

@@ -334,3 +334,14 @@ def test_hostile_openslo_and_sloth_files_are_one_problem_each(write_yaml: WriteY
     assert [(p.path, p.message.split(" (line")[0]) for p in result.problems] == [
         ("slos", "expected a list of 1 to 200 SLOs, found a list")
     ]
+
+
+def test_a_sloth_id_defined_twice_is_reported_on_sloths_own_field(write_yaml: WriteYaml) -> None:
+    text = (SLOTH / "multifile.yml").read_text()
+    write_yaml("a.yml", text=text)
+    second = write_yaml("b.yml", text=text.split("---", 2)[1])
+
+    result = load_directory(second.parent)
+
+    assert [(p.file, p.path) for p in result.problems] == [(str(second), "slos[0].name")]
+    assert "duplicate id 'myservice-requests-availability', already defined in" in result.problems[0].message
