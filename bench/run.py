@@ -26,6 +26,7 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("bench_audit_ingest.py", []),
     ("bench_replay.py", []),
     ("bench_reload.py", []),
+    ("bench_recorded_series.py", []),
 ]
 
 

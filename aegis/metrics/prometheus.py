@@ -26,6 +26,7 @@ from aegis.metrics._client import PrometheusClient, RequestStats
 from aegis.metrics._plan import Part, Plan, build_plan, combine
 from aegis.metrics._promql import TemplateError
 from aegis.metrics._range import read_range
+from aegis.metrics._recorded_parts import covers, is_value, recorded_parts, recorded_timeline
 from aegis.metrics._response import QueryData, UnusableResult, single_value
 from aegis.metrics.base import Measurement, StepTimes
 from aegis.metrics.prometheus_config import PrometheusConfig
@@ -146,12 +147,31 @@ class PrometheusAdapter:
         moment = when.timestamp()
         deadline = time.monotonic() + self.config.evaluation_budget
         reads, timeline = await asyncio.gather(
-            self._read_parts(plan.parts, moment, deadline), self._read_timeline(slo, plan, moment, deadline)
+            self._read_values(slo, plan.parts, moment, deadline),
+            self._read_timeline(slo, plan, moment, deadline),
         )
         measurement = assemble(windows, plan, reads, timeline, when)
         for error in {s.error for s in measurement.windows.values() if s.error}:
             self._logger.warning("SLO %s: %s", slo.id, error)
         return measurement
+
+    async def _read_values(
+        self, slo: SLO, parts: Sequence[Part], at: float, deadline: float
+    ) -> dict[str, Read]:
+        """The plan's parts; with recorded series, good/total from them and the raw query where absent."""
+        if not self.config.recorded_series:
+            return await self._read_parts(parts, at, deadline)
+        reads = await self._read_parts(
+            recorded_parts(slo, parts, self.config.recorded_series_max_age), at, deadline
+        )
+        # A window whose good or total is not recorded is read raw, both values from one instant.
+        absent = {
+            p.window for p in parts if is_value(p) and (reads[p.key].value is None or reads[p.key].error)
+        }
+        missing = [p for p in parts if is_value(p) and p.window in absent]
+        if missing:
+            reads.update(await self._read_parts(missing, at, deadline))
+        return reads
 
     async def _read_parts(self, parts: Sequence[Part], at: float, deadline: float) -> dict[str, Read]:
         combinable = [p for p in parts if p.as_sample is not None]
@@ -195,6 +215,11 @@ class PrometheusAdapter:
         """Raw sample times seen over the plan's range; None when unknown (no selectors, failure)."""
         if plan.timeline is None:
             return None
+        recorded = recorded_timeline(slo, plan) if self.config.recorded_series else None
+        if recorded is not None:
+            answer = await self._client.query(recorded, at, deadline)
+            if isinstance(answer, QueryData) and answer.result_type == "matrix" and covers(answer, plan, at):
+                return tuple(v for series in answer.series for _, v in series.points if math.isfinite(v))
         outcome = await self._client.query(plan.timeline, at, deadline)
         if not isinstance(outcome, QueryData) or outcome.result_type != "matrix":
             detail = outcome.detail if not isinstance(outcome, QueryData) else outcome.result_type

@@ -56,10 +56,20 @@ class PrometheusConfig:
     # ... in at most this many steps, never finer than the minimum step (a typical scrape interval).
     timeline_max_points: int = 1440
     timeline_min_step: int = 15
+    # Read good/total from the series ``aegis rules`` records when they exist (docs/prometheus.md),
+    # trusting a recorded sample up to this many seconds old (two missed one-minute evaluations).
+    recorded_series: bool = False
+    recorded_series_max_age: int = 180
 
     def __post_init__(self) -> None:
         _check_url(self.url)
-        for name in ("max_concurrency", "max_attempts", "timeline_max_range", "timeline_max_points"):
+        for name in (
+            "max_concurrency",
+            "max_attempts",
+            "timeline_max_range",
+            "timeline_max_points",
+            "recorded_series_max_age",
+        ):
             _check_positive_int(name, getattr(self, name))
         _check_positive_int("timeline_min_step", self.timeline_min_step)
         for name in ("query_timeout", "evaluation_budget", "initial_backoff", "max_backoff"):
@@ -142,12 +152,17 @@ _OPTION_FIELDS = {
     "basic_auth_password_file": "basic_auth_password_file",
     "ca_file": "ca_file",
     "time_alignment": "time_alignment",
+    "recorded_series": "recorded_series",
 }
 
 
 def _convert_option(key: str, raw: object) -> object:
     if key == "headers":
         return parse_headers(raw)
+    if key == "recorded_series":
+        if not isinstance(raw, bool):
+            raise ValueError(f"--prometheus-recorded-series: expected true or false, got {raw!r}")
+        return raw
     if key == "max_concurrency":
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"--prometheus-max-concurrency: expected a whole number, got {raw!r}")
