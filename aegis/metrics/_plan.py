@@ -60,7 +60,7 @@ class Plan:
     # Subquery over ``timeline_range`` seconds; None when the queries' selectors are unknown.
     timeline: str | None
     timeline_range: int
-    # Windows that get data points and gaps (no longer than the timeline).
+    # Windows that get gaps (no longer than the timeline).
     evidence_windows: tuple[Window, ...]
     # The subquery's step and inner expression (the newest raw sample time), for range queries.
     timeline_step: int = 0
@@ -97,7 +97,9 @@ def build_plan(
     if not found:
         return Plan(tuple(parts), None, timeline_range, ())
     stamps = _union(f"timestamp({s})" for s in found)
-    for window in evidence_windows:
+    # Sample counts come from the values query (the samples rate() reads anyway), not from the
+    # timeline, so every window up to the cap gets them, however short the timeline.
+    for window in (w for w in windows if w.seconds <= max_range):
         counts = _union(f"count_over_time({s}[{window.text}])" for s in found)
         query = f"max({counts})"
         parts.append(Part(f"points:{window.text}", "points", window, query, query))
@@ -140,7 +142,14 @@ def _union(expressions: Iterable[str]) -> str:
 
 
 def _timeline_range(slo: SLO, windows: Sequence[Window], max_range: int) -> int:
-    """Long enough for every rule window asked for and for twice the staleness limit, capped."""
-    rule_windows = [w for w in windows if w in slo.rule_windows] or list(windows)
-    longest = max((w.seconds for w in rule_windows), default=slo.staleness_limit.seconds)
+    """Long enough for what reads it, capped: the rules' short windows and twice the staleness limit.
+
+    The engine looks for collection gaps in the short windows only (a long window is meant to
+    smooth over them), and data age needs the timeline only beyond the 5m lookback, up to where
+    the short windows are empty anyway. A timeline over a 6h long window would cost 12x the
+    Prometheus time of one over 30m and tell the engine nothing more.
+    """
+    short = {r.short_window for r in slo.burn_rate_rules}
+    wanted = [w for w in windows if w in short] or [w for w in windows if w in slo.rule_windows]
+    longest = max((w.seconds for w in wanted or windows), default=slo.staleness_limit.seconds)
     return min(max(longest, 2 * slo.staleness_limit.seconds), max_range)

@@ -101,14 +101,24 @@ def test_plan_combines_every_part_of_an_slo_into_one_query() -> None:
     assert isinstance(pp.parse(query), pp.BinaryExpr)
 
 
-def test_plan_timeline_covers_the_longest_rule_window() -> None:
+def test_plan_timeline_covers_the_short_windows_not_the_long_ones() -> None:
+    """Gaps matter in the short windows (5m, 30m); the long ones (1h, 6h) still get sample counts."""
     plan = _plan()
-    assert plan.timeline_range == w("6h").seconds
-    assert plan.evidence_windows == (w("5m"), w("30m"), w("1h"), w("6h"))
+    assert plan.timeline_range == w("30m").seconds
+    assert plan.evidence_windows == (w("5m"), w("30m"))
+    assert [p.key for p in plan.parts if p.role == "points"] == [
+        "points:5m", "points:30m", "points:1h", "points:6h"
+    ]  # fmt: skip
     # Both queries read the same metric through two selectors: each is tagged so neither is lost.
-    assert plan.timeline is not None and plan.timeline.endswith("[6h:15s]")
+    assert plan.timeline is not None and plan.timeline.endswith("[30m:15s]")
     assert plan.timeline.count("timestamp(") == 2
     assert isinstance(pp.parse(plan.timeline), pp.SubqueryExpr)
+
+
+def test_plan_timeline_covers_twice_the_staleness_limit() -> None:
+    """A stale series is found (with its real age) up to twice the limit plus the 5m lookback."""
+    slo = availability_slo("api", staleness_limit=w("45m"))
+    assert _plan(slo).timeline_range == w("90m").seconds
 
 
 def test_plan_timeline_step_grows_with_the_range_up_to_the_cap() -> None:
