@@ -23,13 +23,14 @@ is asked on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import promql_parser as pp
 
-from aegis.metrics import _promql
+from aegis.metrics import _family, _promql
 from aegis.spec.durations import Window
 from aegis.spec.model import SLO, SLIType
 
@@ -65,6 +66,11 @@ class Plan:
     # The subquery's step and inner expression (the newest raw sample time), for range queries.
     timeline_step: int = 0
     newest: str | None = None
+    # SLOs whose queries differ only in one label's value are asked together (``_family``): this
+    # SLO's label and value, and the combined query and timeline with ``_family.VALUES`` to fill in.
+    family: _family.Family | None = None
+    batched_values: str | None = None
+    batched_timeline: str | None = None
 
 
 def build_plan(
@@ -81,6 +87,7 @@ def build_plan(
         threshold = _promql.format_threshold(slo.sli.threshold_ms)
     parts: list[Part] = []
     found: list[str] = []
+    shapes: list[_family.Shape | None] = []
     for window in windows:
         for role, template in (("good", slo.sli.good_query), ("total", slo.sli.total_query)):
             try:
@@ -91,6 +98,7 @@ def build_plan(
             expr = _promql.parse(query)
             if expr is not None:
                 found.extend(s for s in _promql.selectors(expr) if s not in found)
+            shapes.append(_family.shape(expr))
             parts.append(Part(f"{role}:{window.text}", role, window, query, _as_sample(query, expr)))
     timeline_range = _timeline_range(slo, windows, max_range)
     evidence_windows = tuple(w for w in windows if w.seconds <= timeline_range)
@@ -106,8 +114,35 @@ def build_plan(
     newest = f"max({stamps})"
     parts.append(Part("newest", "newest", None, newest, newest))
     step = max(min_step, math.ceil(timeline_range / max_points))
-    timeline = f"({newest})[{Window(timeline_range).text}:{Window(step).text}]"
-    return Plan(tuple(parts), timeline, timeline_range, evidence_windows, step, newest)
+    span = f"[{Window(timeline_range).text}:{Window(step).text}]"
+    plan = Plan(tuple(parts), f"({newest}){span}", timeline_range, evidence_windows, step, newest)
+    known = [s for s in shapes if s is not None]
+    family = _family.family_of(known) if len(known) == len(shapes) else None
+    return _batched(plan, known, family, span) if family is not None else plan
+
+
+def _batched(plan: Plan, shapes: Sequence[_family.Shape], family: _family.Family, span: str) -> Plan:
+    """The plan's combined query and timeline for the whole family: the same parts, by label."""
+    label = family.label
+    values = iter(shapes)
+    selectors = list(dict.fromkeys(_family.batched_selector(s.selector, label) for s in shapes))
+    stamps = _union(f"timestamp({s})" for s in selectors)
+    batched: list[Part] = []
+    for part in plan.parts:
+        if part.role in ("good", "total"):
+            sample = _family.batched_value_query(next(values), label)
+        elif part.role == "points" and part.window is not None:
+            counts = _union(f"count_over_time({s}[{part.window.text}])" for s in selectors)
+            sample = f"max by ({label}) ({counts})"
+        else:
+            sample = f"max by ({label}) ({stamps})"
+        batched.append(dataclasses.replace(part, as_sample=sample))
+    return dataclasses.replace(
+        plan,
+        family=family,
+        batched_values=combine(batched),
+        batched_timeline=f"(max by ({label}) ({stamps})){span}",
+    )
 
 
 def combine(parts: Sequence[Part]) -> str:

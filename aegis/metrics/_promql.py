@@ -80,10 +80,17 @@ def selectors(expr: pp.Expr) -> tuple[str, ...]:
     return tuple(found)
 
 
-def selector_text(node: pp.VectorSelector) -> str:
-    """Render name and matchers with proper string escaping (the parser's own str() does not escape)."""
+def selector_text(node: pp.VectorSelector, *, replace: tuple[str, str] | None = None) -> str:
+    """Render name and matchers with proper string escaping (the parser's own str() does not escape).
+
+    ``replace=(label, text)`` renders every matcher on ``label`` as ``text`` instead.
+    """
     groups = [node.matchers.matchers, *node.matchers.or_matchers]
-    rendered = [",".join(_matcher(m) for m in group) for group in groups if group]
+    rendered = [
+        ",".join(replace[1] if replace and m.name == replace[0] else _matcher(m) for m in group)
+        for group in groups
+        if group
+    ]
     name = node.name or ""
     if name and not _METRIC_NAME.match(name):
         by_name = f"__name__={json.dumps(name, ensure_ascii=False)}"

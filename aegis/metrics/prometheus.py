@@ -22,11 +22,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from aegis.metrics._assembly import Read, assemble, split_parts
+from aegis.metrics._batch import Batcher
 from aegis.metrics._client import PrometheusClient, RequestStats
 from aegis.metrics._plan import Part, Plan, build_plan, combine
 from aegis.metrics._promql import TemplateError
 from aegis.metrics._range import read_range
-from aegis.metrics._response import QueryData, UnusableResult, single_value
+from aegis.metrics._response import QueryData, QueryFailure, QueryOutcome, UnusableResult, single_value
 from aegis.metrics.base import Measurement, StepTimes
 from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.metrics.recorder import AdapterRecorder, NoopAdapterRecorder
@@ -38,6 +39,9 @@ __all__ = ["PrometheusAdapter", "PrometheusConfig"]
 _FIXTURE_PREFIX = "fixture:"
 # A combined query refused as malformed is not sent again for this long; its parts go alone.
 _REJECTED_MEMORY = 600.0
+# Plans kept (one per distinct SLI, rules and windows): parsing PromQL every cycle costs more
+# than the rest of an evaluation.
+_PLANS_KEPT = 20_000
 
 
 class PrometheusAdapter:
@@ -62,6 +66,14 @@ class PrometheusAdapter:
             logger=self._logger,
         )
         self._rejected: dict[str, float] = {}
+        self._batcher = Batcher(
+            self._client,
+            window=config.batch_window,
+            max_query_bytes=config.batch_max_query_bytes,
+            ttl=config.cache_ttl,
+            clock=time.monotonic,
+        )
+        self._plans: dict[tuple[object, ...], Plan | TemplateError] = {}
 
     @property
     def stats(self) -> RequestStats:
@@ -81,7 +93,13 @@ class PrometheusAdapter:
         """True once ``aclose`` ran (a backend retired by a reload is closed after its last read)."""
         return self._client.closed
 
+    @property
+    def batched_total(self) -> int:
+        """SLO reads that joined another SLO's request (same family, same time) instead of sending one."""
+        return self._batcher.batched_total
+
     async def aclose(self) -> None:
+        self._batcher.cancel_all()
         await self._client.aclose()
 
     async def measure(self, slo: SLO, windows: Sequence[Window], at: datetime) -> Measurement:
@@ -126,13 +144,26 @@ class PrometheusAdapter:
         )
 
     def _plan(self, slo: SLO, windows: tuple[Window, ...]) -> Plan:
-        return build_plan(
-            slo,
-            windows,
-            max_range=self.config.timeline_max_range,
-            max_points=self.config.timeline_max_points,
-            min_step=self.config.timeline_min_step,
-        )
+        """The SLO's plan, built once per distinct SLI, rules, staleness limit and windows."""
+        key = (slo.sli, slo.burn_rate_rules, slo.staleness_limit, windows)
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = build_plan(
+                    slo,
+                    windows,
+                    max_range=self.config.timeline_max_range,
+                    max_points=self.config.timeline_max_points,
+                    min_step=self.config.timeline_min_step,
+                )
+            except TemplateError as err:
+                plan = err
+            if len(self._plans) >= _PLANS_KEPT:
+                del self._plans[next(iter(self._plans))]
+            self._plans[key] = plan
+        if isinstance(plan, TemplateError):
+            raise plan
+        return plan
 
     async def _measure(self, slo: SLO, windows: tuple[Window, ...], at: datetime) -> Measurement:
         when = aligned(at, self.config.time_alignment)
@@ -145,13 +176,50 @@ class PrometheusAdapter:
             return Measurement(at=when, error=f"SLO {slo.id}: {err}", error_kind="template")
         moment = when.timestamp()
         deadline = time.monotonic() + self.config.evaluation_budget
-        reads, timeline = await asyncio.gather(
-            self._read_parts(plan.parts, moment, deadline), self._read_timeline(slo, plan, moment, deadline)
-        )
+        if self._batches(plan):
+            values = self._read_family(plan, moment, deadline)
+            times = self._read_family_timeline(slo, plan, moment, deadline)
+        else:
+            values = self._read_parts(plan.parts, moment, deadline)
+            times = self._read_timeline(slo, plan, moment, deadline)
+        reads, timeline = await asyncio.gather(values, times)
         measurement = assemble(windows, plan, reads, timeline, when)
         for error in {s.error for s in measurement.windows.values() if s.error}:
             self._logger.warning("SLO %s: %s", slo.id, error)
         return measurement
+
+    def _batches(self, plan: Plan) -> bool:
+        return (
+            plan.family is not None
+            and plan.batched_values is not None
+            and self.config.combine_queries
+            and self.config.batch_window > 0
+            and not self._known_rejected(plan.batched_values)
+        )
+
+    async def _read_family(self, plan: Plan, at: float, deadline: float) -> dict[str, Read]:
+        """The SLO's share of its family's combined query; a refused one is read as this SLO's own."""
+        assert plan.family is not None and plan.batched_values is not None
+        family = plan.family
+        outcome = await self._batcher.read(plan.batched_values, family.label, family.value, at, deadline)
+        if isinstance(outcome, QueryData):
+            return split_parts(outcome, plan.parts)
+        if outcome.rejected:
+            if outcome.status == 400:
+                self._rejected[plan.batched_values] = time.monotonic() + _REJECTED_MEMORY
+            self._logger.info("batched query refused (%s); asking for this SLO alone", outcome.detail)
+            return await self._read_parts(plan.parts, at, deadline)
+        return {p.key: Read(error=outcome.detail, kind=outcome.outcome) for p in plan.parts}
+
+    async def _read_family_timeline(
+        self, slo: SLO, plan: Plan, at: float, deadline: float
+    ) -> tuple[float, ...] | None:
+        assert plan.family is not None and plan.batched_timeline is not None
+        family = plan.family
+        outcome = await self._batcher.read(plan.batched_timeline, family.label, family.value, at, deadline)
+        if isinstance(outcome, QueryFailure) and outcome.rejected:
+            return await self._read_timeline(slo, plan, at, deadline)
+        return self._timeline_times(slo, outcome)
 
     async def _read_parts(self, parts: Sequence[Part], at: float, deadline: float) -> dict[str, Read]:
         combinable = [p for p in parts if p.as_sample is not None]
@@ -195,7 +263,9 @@ class PrometheusAdapter:
         """Raw sample times seen over the plan's range; None when unknown (no selectors, failure)."""
         if plan.timeline is None:
             return None
-        outcome = await self._client.query(plan.timeline, at, deadline)
+        return self._timeline_times(slo, await self._client.query(plan.timeline, at, deadline))
+
+    def _timeline_times(self, slo: SLO, outcome: QueryOutcome) -> tuple[float, ...] | None:
         if not isinstance(outcome, QueryData) or outcome.result_type != "matrix":
             detail = outcome.detail if not isinstance(outcome, QueryData) else outcome.result_type
             self._logger.warning(

@@ -56,15 +56,21 @@ class PrometheusConfig:
     # ... in at most this many steps, never finer than the minimum step (a typical scrape interval).
     timeline_max_points: int = 1440
     timeline_min_step: int = 15
+    # SLOs whose queries differ only in one label's value (one per service, say) are asked in
+    # one request when they are evaluated within this many seconds of each other (0 = never) ...
+    batch_window: float = 0.05
+    # ... in queries of at most this many bytes (VictoriaMetrics refuses more than 16 KiB by default).
+    batch_max_query_bytes: int = 16000
 
     def __post_init__(self) -> None:
         _check_url(self.url)
         for name in ("max_concurrency", "max_attempts", "timeline_max_range", "timeline_max_points"):
             _check_positive_int(name, getattr(self, name))
         _check_positive_int("timeline_min_step", self.timeline_min_step)
+        _check_positive_int("batch_max_query_bytes", self.batch_max_query_bytes)
         for name in ("query_timeout", "evaluation_budget", "initial_backoff", "max_backoff"):
             _check_number(name, getattr(self, name), allow_zero=name == "initial_backoff")
-        for name in ("time_alignment", "cache_ttl"):
+        for name in ("time_alignment", "cache_ttl", "batch_window"):
             _check_number(name, getattr(self, name), allow_zero=True)
         for name, value in self.headers:
             _check_header(name, value)
