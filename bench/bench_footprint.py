@@ -130,13 +130,15 @@ def main() -> int:
     for name in ("baseline (1 SLO)", f"{count} SLOs"):
         figures = out[name]
         print(
-            f"{name}: listening after {figures['listening_s']:.2f} s, ready after {figures['ready_s']:.2f} s, "
-            f"RSS {figures['rss_mb']:.0f} MB (peak {figures['peak_rss_mb']:.0f} MB)"
+            f"{name}: listening after {figures['listening_s']:.2f} s, "
+            f"ready after {figures['ready_s']:.2f} s, RSS {figures['rss_mb']:.0f} MB "
+            f"(peak {figures['peak_rss_mb']:.0f} MB)"
         )
     many, base = out[f"{count} SLOs"], out["baseline (1 SLO)"]
     per_slo_kb = (many["rss_mb"] - base["rss_mb"]) * 1024 / max(count - 1, 1)
     out["rss_kb_per_slo"] = per_slo_kb
-    print(f"{per_slo_kb:.1f} KB of RSS per SLO; ready {many['ready_s'] / base['ready_s']:.1f}x the baseline's time")
+    ratio = many["ready_s"] / base["ready_s"]
+    print(f"{per_slo_kb:.1f} KB of RSS per SLO; ready in {ratio:.1f}x the baseline's time")
     misses = []
     if not args.smoke:
         if many["rss_mb"] > TARGET_RSS_MB:
