@@ -35,6 +35,7 @@ from aegis.spec.durations import Window
 from aegis.spec.model import SLO, SLIType
 
 PART_LABEL = "aegis_part"
+_LOOKBACK = 300
 _SELECTOR_LABEL = "aegis_selector"
 
 
@@ -86,7 +87,7 @@ def build_plan(
     if slo.sli.type is SLIType.LATENCY and slo.sli.threshold_ms is not None:
         threshold = _promql.format_threshold(slo.sli.threshold_ms)
     parts: list[Part] = []
-    found: list[str] = []
+    nodes: list[pp.VectorSelector] = []
     shapes: list[_family.Shape | None] = []
     for window in windows:
         for role, template in (("good", slo.sli.good_query), ("total", slo.sli.total_query)):
@@ -97,9 +98,12 @@ def build_plan(
                 raise _promql.TemplateError(f"{field}: {err}") from err
             expr = _promql.parse(query)
             if expr is not None:
-                found.extend(s for s in _promql.selectors(expr) if s not in found)
+                nodes.extend(_promql.selector_nodes(expr))
             shapes.append(_family.shape(expr))
             parts.append(Part(f"{role}:{window.text}", role, window, query, _as_sample(query, expr)))
+    # Evidence is about the series behind the SLI: those of selectors another one covers add nothing.
+    covering = _promql.covering(nodes)
+    found = [_promql.selector_text(n) for n in covering]
     timeline_range = _timeline_range(slo, windows, max_range)
     evidence_windows = tuple(w for w in windows if w.seconds <= timeline_range)
     if not found:
@@ -118,14 +122,17 @@ def build_plan(
     plan = Plan(tuple(parts), f"({newest}){span}", timeline_range, evidence_windows, step, newest)
     known = [s for s in shapes if s is not None]
     family = _family.family_of(known) if len(known) == len(shapes) else None
-    return _batched(plan, known, family, span) if family is not None else plan
+    if family is None:
+        return plan
+    return _batched(plan, known, [_family.batched_selector(n, family.label) for n in covering], family, span)
 
 
-def _batched(plan: Plan, shapes: Sequence[_family.Shape], family: _family.Family, span: str) -> Plan:
+def _batched(
+    plan: Plan, shapes: Sequence[_family.Shape], selectors: Sequence[str], family: _family.Family, span: str
+) -> Plan:
     """The plan's combined query and timeline for the whole family: the same parts, by label."""
     label = family.label
     values = iter(shapes)
-    selectors = list(dict.fromkeys(_family.batched_selector(s.selector, label) for s in shapes))
     stamps = _union(f"timestamp({s})" for s in selectors)
     batched: list[Part] = []
     for part in plan.parts:
@@ -181,10 +188,12 @@ def _timeline_range(slo: SLO, windows: Sequence[Window], max_range: int) -> int:
 
     The engine looks for collection gaps in the short windows only (a long window is meant to
     smooth over them), and data age needs the timeline only beyond the 5m lookback, up to where
-    the short windows are empty anyway. A timeline over a 6h long window would cost 12x the
-    Prometheus time of one over 30m and tell the engine nothing more.
+    the short windows are empty anyway. A timeline over a 6h long window would cost about 10x
+    the Prometheus time of one over 35m and tell the engine nothing more.
     """
     short = {r.short_window for r in slo.burn_rate_rules}
     wanted = [w for w in windows if w in short] or [w for w in windows if w in slo.rule_windows]
     longest = max((w.seconds for w in wanted or windows), default=slo.staleness_limit.seconds)
-    return min(max(longest, 2 * slo.staleness_limit.seconds), max_range)
+    # Plus Prometheus' 5m lookback, so that a backend that looks back less (VictoriaMetrics
+    # looks back about a scrape interval) still finds data that stopped that long ago.
+    return min(max(longest, 2 * slo.staleness_limit.seconds) + _LOOKBACK, max_range)
