@@ -4,9 +4,11 @@ An SLO of a family asks for its own value of the family's query at an (aligned) 
 Asks for the same query and time that arrive within ``window`` seconds of each other are sent as
 one request whose regex holds all their values, at most ``max_query_bytes`` long (more values wait
 for the next request, which is sent at once); each SLO gets back the samples or series of its own
-value, exactly what its own query would have returned. An answer is kept for ``ttl`` seconds per
-value, so an SLO evaluated again at the same time reads it without a request, and a value already
-in flight joins that request. Failures are handed to every SLO of the request and never kept.
+value, exactly what its own query would have returned. A request holds at most ``max_members``
+values too, so that no single query costs the server more than a fraction of its timeout. An
+answer is kept for ``ttl`` seconds per value, so an SLO evaluated again at the same time reads it
+without a request, and a value already in flight joins that request. Failures are handed to
+every SLO of the request and never kept.
 
 The cost of a batch is at most ``window`` seconds of latency (50 ms by default) on each
 evaluation, against one request instead of one per SLO.
@@ -44,12 +46,14 @@ class Batcher:
         *,
         window: float,
         max_query_bytes: int,
+        max_members: int,
         ttl: float,
         clock: Callable[[], float],
     ) -> None:
         self._client = client
         self._window = window
         self._max_bytes = max_query_bytes
+        self._max_members = max_members
         self._ttl = ttl
         self._clock = clock
         self._pending: dict[_Key, _Request] = {}
@@ -82,7 +86,8 @@ class Batcher:
             self._client.stats.shared_total += 1
             return
         cost = (len(json.dumps(quote_meta(value), ensure_ascii=False)) - 1) * key[0].count(VALUES)
-        if request is not None and request.length + cost > self._max_bytes:
+        full = request is not None and len(request.values) >= self._max_members
+        if request is not None and (full or request.length + cost > self._max_bytes):
             self._send(key, request)
             request = None
         if request is None:

@@ -70,6 +70,7 @@ class PrometheusAdapter:
             self._client,
             window=config.batch_window,
             max_query_bytes=config.batch_max_query_bytes,
+            max_members=config.batch_max_members,
             ttl=config.cache_ttl,
             clock=time.monotonic,
         )

@@ -59,8 +59,10 @@ class PrometheusConfig:
     # SLOs whose queries differ only in one label's value (one per service, say) are asked in
     # one request when they are evaluated within this many seconds of each other (0 = never) ...
     batch_window: float = 0.05
-    # ... in queries of at most this many bytes (VictoriaMetrics refuses more than 16 KiB by default).
+    # ... in queries of at most this many bytes (VictoriaMetrics refuses more than 16 KiB by default)
+    # and this many SLOs, so that no one query costs the server more than a fraction of its timeout.
     batch_max_query_bytes: int = 16000
+    batch_max_members: int = 100
 
     def __post_init__(self) -> None:
         _check_url(self.url)
@@ -68,6 +70,7 @@ class PrometheusConfig:
             _check_positive_int(name, getattr(self, name))
         _check_positive_int("timeline_min_step", self.timeline_min_step)
         _check_positive_int("batch_max_query_bytes", self.batch_max_query_bytes)
+        _check_positive_int("batch_max_members", self.batch_max_members)
         for name in ("query_timeout", "evaluation_budget", "initial_backoff", "max_backoff"):
             _check_number(name, getattr(self, name), allow_zero=name == "initial_backoff")
         for name in ("time_alignment", "cache_ttl", "batch_window"):

@@ -191,3 +191,16 @@ def test_family_twins_share_one_read() -> None:
     plans = [build_plan(s, s.windows, max_range=86400, max_points=1440, min_step=15) for s in (first, twin)]
     assert plans[0].family == plans[1].family
     assert plans[0].batched_values == plans[1].batched_values
+
+
+async def test_family_requests_hold_at_most_the_member_limit(
+    make_adapter: Callable[..., PrometheusAdapter], proxy: FaultProxy
+) -> None:
+    """Ten SLOs at three per request: four values queries and four timelines, all answered."""
+    adapter = make_adapter(_config(proxy.url, batch_max_members=3))
+    measurements = await _cycle(adapter, datetime.now(UTC))
+    assert all(not s.error for m in measurements for s in m.windows.values())
+    assert adapter.requests_total == proxy.requests == 8
+    for seen in proxy.seen:
+        values = re.findall(r'service=~"([^"]*)"', seen.form["query"])
+        assert values and all(len(v.split("|")) <= 3 for v in values)
