@@ -14,14 +14,13 @@ after 0.0144 h = 0.864 min; the 5m short window forgets the burn 5 min after it 
 detection <= 0.864 min + one evaluation interval, reset <= 5 min + one evaluation interval,
 in every phase. A miss exits 1.
 
-    .venv/bin/python bench/bench_detection.py [--smoke]
+    .venv/bin/python bench/bench_detection.py [--smoke] [--output FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _results  # noqa: E402 - the sibling module (its directory is on sys.path)
+
 from aegis.metrics.scenario import parse_scenario  # noqa: E402
 from aegis.metrics.synthetic import SyntheticAdapter  # noqa: E402
 from aegis.scheduler import Evaluator, LatestInMemory, Scheduler, SLOCatalog  # noqa: E402
@@ -39,7 +40,6 @@ from aegis.spec.model import Decision  # noqa: E402
 from aegis.telemetry import Telemetry  # noqa: E402
 from tests._time import VirtualTime  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 BURN_START = datetime(2026, 1, 1, tzinfo=UTC)
 BURN = timedelta(minutes=30)
 WORKBOOK_DETECT_S = 0.0144 * 3600  # 0.864 min
@@ -126,8 +126,8 @@ async def _all(intervals: list[int], phases: int, tmp: Path) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true", help="one interval, two phases")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    _results.add_arguments(parser, "detection", "one interval, two phases")
     args = parser.parse_args()
     intervals, phases = ([30], 2) if args.smoke else ([10, 30, 60, 300], 6)
     with tempfile.TemporaryDirectory(prefix="aegis-bench-detection-") as tmp:
@@ -145,11 +145,12 @@ def main() -> int:
             worst, target = figures[f"{key}_s"]["max"], figures[f"{key}_target_s"]
             if worst > target:
                 misses.append(f"interval {name}: {what} {worst:.0f} s > {target:.0f} s")
-    if not args.smoke:
-        out["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-        out["misses"] = misses
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "detection.json").write_text(json.dumps(out, indent=2) + "\n")
+    if args.smoke:
+        misses = []
+    _results.write(
+        args.output, "detection", args.smoke,
+        {"when": datetime.now(UTC).isoformat(timespec="seconds"), "intervals": out, "misses": misses},
+    )  # fmt: skip
     for miss in misses:
         print(f"MISSED: {miss}")
     print("OK" if not misses else "MISSED")

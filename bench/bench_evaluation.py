@@ -18,17 +18,16 @@ requests than the naive way, every decision right, server CPU <= 1 ms per evalua
 (``--slos 10000``; history at a 60 s scrape interval to keep the backfill small): a full cycle
 <= 60 s, no timeouts; the naive baseline is skipped there (``--naive`` forces it). A miss exits 1.
 
-    .venv/bin/python bench/bench_evaluation.py [--slos 1000] [--smoke]
+    .venv/bin/python bench/bench_evaluation.py [--slos 1000 10000] [--smoke] [--output FILE]
 
-``--smoke`` (50 SLOs, 1 h of history checked at 5m/1h only) runs in seconds inside ``make test``
-so that the bench does not rot; its targets are the ratios and the decisions, not the timings.
+``--smoke`` (50 SLOs) runs in seconds inside ``make test`` so that the bench does not rot; its
+targets are not judged. Results: bench/results/evaluation.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import sys
 import tempfile
@@ -43,6 +42,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _results  # noqa: E402 - the sibling module (its directory is on sys.path)
+
 from aegis.app import Application  # noqa: E402
 from aegis.config import Settings  # noqa: E402
 from aegis.metrics import _promql  # noqa: E402
@@ -50,7 +51,6 @@ from aegis.metrics.prometheus import PrometheusAdapter  # noqa: E402
 from aegis.spec.model import SLO, Decision  # noqa: E402
 from tests import _prometheus as tp  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 BURNING_EVERY = 10  # one service in ten burns
 BURN_SECONDS = 2 * 3600
 TARGETS_1K = {"cycle_s": 5.0, "speedup": 10.0, "fewer_requests": 4.0, "cpu_ms_per_eval": 1.0}
@@ -253,16 +253,12 @@ async def _run(count: int, interval: int, naive_wanted: bool, tmp: Path) -> dict
     return out
 
 
-def _verdict(out: dict[str, Any], count: int, smoke: bool) -> list[str]:
+def _verdict(out: dict[str, Any], count: int) -> list[str]:
     full = out["full cycle (every SLO at once)"]
     misses = []
     for name in ("first cycle (startup spread included)", "full cycle (every SLO at once)"):
         if out[name]["timeouts"] or out[name]["wrong_count"]:
             misses.append(f"{name}: {out[name]['timeouts']} timeouts, {out[name]['wrong_count']} wrong")
-    if smoke:
-        if full["fewer_requests_vs_naive"] < TARGETS_1K["fewer_requests"]:
-            misses.append(f"only {full['fewer_requests_vs_naive']:.1f}x fewer requests than naive")
-        return misses
     if count >= 10_000:
         if full["seconds"] > TARGET_10K_CYCLE:
             misses.append(f"full cycle {full['seconds']:.1f} s > {TARGET_10K_CYCLE} s")
@@ -280,21 +276,24 @@ def _verdict(out: dict[str, Any], count: int, smoke: bool) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--slos", type=int, default=1000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slos", type=int, nargs="+", default=[1000], help="one run per count")
     parser.add_argument("--naive", action="store_true", help="run the naive baseline at 10,000 SLOs too")
-    parser.add_argument("--smoke", action="store_true", help="a few seconds: 50 SLOs")
+    _results.add_arguments(parser, "evaluation", "50 SLOs")
     args = parser.parse_args()
-    count = 50 if args.smoke else args.slos
-    interval = 60 if count >= 10_000 else tp.INTERVAL
-    with tempfile.TemporaryDirectory(prefix="aegis-bench-evaluation-") as tmp:
-        out = asyncio.run(_run(count, interval, args.naive or count < 10_000, Path(tmp)))
-    out["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-    misses = _verdict(out, count, args.smoke)
-    out["misses"] = misses
-    if not args.smoke:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / f"evaluation-{count}.json").write_text(json.dumps(out, indent=2) + "\n")
+    runs: dict[str, Any] = {}
+    misses: list[str] = []
+    for count in [50] if args.smoke else args.slos:
+        interval = 60 if count >= 10_000 else tp.INTERVAL
+        with tempfile.TemporaryDirectory(prefix="aegis-bench-evaluation-") as tmp:
+            out = asyncio.run(_run(count, interval, args.naive or count < 10_000, Path(tmp)))
+        out["misses"] = [] if args.smoke else _verdict(out, count)
+        misses += [f"{count} SLOs: {miss}" for miss in out["misses"]]
+        runs[str(count)] = out
+    _results.write(
+        args.output, "evaluation", args.smoke,
+        {"when": datetime.now(UTC).isoformat(timespec="seconds"), "runs": runs, "misses": misses},
+    )  # fmt: skip
     for miss in misses:
         print(f"MISSED: {miss}")
     print("OK" if not misses else "MISSED")

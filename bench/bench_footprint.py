@@ -7,13 +7,12 @@ start until ``/readyz`` answers 200, i.e. every SLO loaded and evaluated once) a
 baseline: what the process costs before any SLO). Targets at 10,000 SLOs: RSS <= 150 MB, start to
 ready <= 3 s. A miss exits 1.
 
-    .venv/bin/python bench/bench_footprint.py [--slos 10000] [--smoke]
+    .venv/bin/python bench/bench_footprint.py [--slos 10000] [--smoke] [--output FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -27,9 +26,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _results  # noqa: E402 - the sibling module (its directory is on sys.path)
+
 from aegis.api.server import LISTENING_PATTERN  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 TARGET_RSS_MB = 150.0
 TARGET_READY_S = 3.0
 
@@ -115,9 +115,9 @@ def _measure(slo_dir: Path, db: Path) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slos", type=int, default=10_000)
-    parser.add_argument("--smoke", action="store_true", help="a few seconds: 300 SLOs")
+    _results.add_arguments(parser, "footprint", "300 SLOs")
     args = parser.parse_args()
     count = 300 if args.smoke else args.slos
     out: dict[str, Any] = {"slos": count}
@@ -145,10 +145,9 @@ def main() -> int:
             misses.append(f"RSS {many['rss_mb']:.0f} MB > {TARGET_RSS_MB:.0f} MB")
         if many["ready_s"] > TARGET_READY_S:
             misses.append(f"start to ready {many['ready_s']:.2f} s > {TARGET_READY_S} s")
-        out["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-        out["misses"] = misses
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / f"footprint-{count}.json").write_text(json.dumps(out, indent=2) + "\n")
+    out["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    out["misses"] = misses
+    _results.write(args.output, "footprint", args.smoke, out)
     for miss in misses:
         print(f"MISSED: {miss}")
     print("OK" if not misses else "MISSED")
