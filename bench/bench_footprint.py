@@ -111,7 +111,11 @@ def _measure(slo_dir: Path, db: Path) -> dict[str, float]:
         return {"listening_s": listening, "ready_s": ready, "rss_mb": rss, "peak_rss_mb": peak}
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def main() -> int:
