@@ -35,6 +35,8 @@ from aegis.spec.durations import Window
 from aegis.spec.model import SLO, SLIType
 
 PART_LABEL = "aegis_part"
+# Windows at least this long may be read less often when nothing gates on them.
+LONG_WINDOW = 86400
 _LOOKBACK = 300
 _SELECTOR_LABEL = "aegis_selector"
 
@@ -72,6 +74,17 @@ class Plan:
     family: _family.Family | None = None
     batched_values: str | None = None
     batched_timeline: str | None = None
+    # Parts of long windows (a day or more) that decide nothing: no rule reads them and no budget
+    # policy gates on them. The adapter may read them less often (``long_window_interval``); the
+    # values query without them, alone and batched, for the evaluations in between.
+    batched_parts: tuple[Part, ...] = ()
+    long_keys: frozenset[str] = frozenset()
+    short_values: str | None = None
+    batched_short_values: str | None = None
+
+    @property
+    def short_parts(self) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if p.key not in self.long_keys)
 
 
 def build_plan(
@@ -122,9 +135,31 @@ def build_plan(
     plan = Plan(tuple(parts), f"({newest}){span}", timeline_range, evidence_windows, step, newest)
     known = [s for s in shapes if s is not None]
     family = _family.family_of(known) if len(known) == len(shapes) else None
-    if family is None:
+    if family is not None:
+        selectors = [_family.batched_selector(n, family.label) for n in covering]
+        plan = _batched(plan, known, selectors, family, span)
+    return _with_long_windows(plan, slo)
+
+
+def _with_long_windows(plan: Plan, slo: SLO) -> Plan:
+    """Mark the parts of windows of a day or more that no rule or budget policy reads."""
+    gating = set(slo.gating_windows)
+    long_keys = frozenset(
+        p.key
+        for p in plan.parts
+        if p.window is not None and p.window.seconds >= LONG_WINDOW and p.window not in gating
+    )
+    if not long_keys or len(long_keys) == len(plan.parts):
         return plan
-    return _batched(plan, known, [_family.batched_selector(n, family.label) for n in covering], family, span)
+    short = [p for p in plan.parts if p.key not in long_keys and p.as_sample is not None]
+    batched = [p for p in plan.batched_parts if p.key not in long_keys]
+    batched_short = combine(batched) if batched else None
+    return dataclasses.replace(
+        plan,
+        long_keys=long_keys,
+        short_values=combine(short) if short else None,
+        batched_short_values=batched_short,
+    )
 
 
 def _batched(
@@ -147,6 +182,7 @@ def _batched(
     return dataclasses.replace(
         plan,
         family=family,
+        batched_parts=tuple(batched),
         batched_values=combine(batched),
         batched_timeline=f"(max by ({label}) ({stamps})){span}",
     )

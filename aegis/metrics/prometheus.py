@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from aegis.metrics._assembly import Read, assemble, split_parts
 from aegis.metrics._batch import Batcher
 from aegis.metrics._client import PrometheusClient, RequestStats
+from aegis.metrics._long import LongWindows, aged
 from aegis.metrics._plan import Part, Plan, build_plan, combine
 from aegis.metrics._promql import TemplateError
 from aegis.metrics._range import read_range
@@ -75,6 +76,7 @@ class PrometheusAdapter:
             clock=time.monotonic,
         )
         self._plans: dict[tuple[object, ...], Plan | TemplateError] = {}
+        self._long = LongWindows(config.long_window_interval if config.combine_queries else 0.0, _PLANS_KEPT)
 
     @property
     def stats(self) -> RequestStats:
@@ -177,14 +179,26 @@ class PrometheusAdapter:
             return Measurement(at=when, error=f"SLO {slo.id}: {err}", error_kind="template")
         moment = when.timestamp()
         deadline = time.monotonic() + self.config.evaluation_budget
-        if self._batches(plan):
-            values = self._read_family(plan, moment, deadline)
+        batched = self._batches(plan)
+        long_key = self._long.key(plan, batched)
+        kept = self._long.kept(long_key, moment)
+        parts = plan.short_parts if kept is not None else plan.parts
+        if batched:
+            template = plan.batched_short_values if kept is not None else plan.batched_values
+            assert template is not None
+            values = self._read_family(plan, template, parts, moment, deadline)
             times = self._read_family_timeline(slo, plan, moment, deadline)
         else:
-            values = self._read_parts(plan.parts, moment, deadline)
+            values = self._read_parts(parts, moment, deadline)
             times = self._read_timeline(slo, plan, moment, deadline)
         reads, timeline = await asyncio.gather(values, times)
+        if kept is not None:
+            reads.update(kept[1])
+        elif long_key is not None:
+            self._long.keep(long_key, plan, moment, reads)
         measurement = assemble(windows, plan, reads, timeline, when)
+        if kept is not None:
+            measurement = aged(measurement, plan, kept[0])
         for error in {s.error for s in measurement.windows.values() if s.error}:
             self._logger.warning("SLO %s: %s", slo.id, error)
         return measurement
@@ -198,19 +212,21 @@ class PrometheusAdapter:
             and not self._known_rejected(plan.batched_values)
         )
 
-    async def _read_family(self, plan: Plan, at: float, deadline: float) -> dict[str, Read]:
+    async def _read_family(
+        self, plan: Plan, template: str, parts: Sequence[Part], at: float, deadline: float
+    ) -> dict[str, Read]:
         """The SLO's share of its family's combined query; a refused one is read as this SLO's own."""
-        assert plan.family is not None and plan.batched_values is not None
+        assert plan.family is not None
         family = plan.family
-        outcome = await self._batcher.read(plan.batched_values, family.label, family.value, at, deadline)
+        outcome = await self._batcher.read(template, family.label, family.value, at, deadline)
         if isinstance(outcome, QueryData):
-            return split_parts(outcome, plan.parts)
+            return split_parts(outcome, parts)
         if outcome.rejected:
-            if outcome.status == 400:
+            if outcome.status == 400 and plan.batched_values is not None:
                 self._rejected[plan.batched_values] = time.monotonic() + _REJECTED_MEMORY
             self._logger.info("batched query refused (%s); asking for this SLO alone", outcome.detail)
-            return await self._read_parts(plan.parts, at, deadline)
-        return {p.key: Read(error=outcome.detail, kind=outcome.outcome) for p in plan.parts}
+            return await self._read_parts(parts, at, deadline)
+        return {p.key: Read(error=outcome.detail, kind=outcome.outcome) for p in parts}
 
     async def _read_family_timeline(
         self, slo: SLO, plan: Plan, at: float, deadline: float
