@@ -60,6 +60,17 @@ class PrometheusConfig:
     # trusting a recorded sample up to this many seconds old (two missed one-minute evaluations).
     recorded_series: bool = False
     recorded_series_max_age: int = 180
+    # SLOs whose queries differ only in one label's value (one per service, say) are asked in
+    # one request when they are evaluated within this many seconds of each other (0 = never) ...
+    batch_window: float = 0.05
+    # ... in queries of at most this many bytes (VictoriaMetrics refuses more than 16 KiB by default)
+    # and this many SLOs, so that no one query costs the server more than a fraction of its timeout.
+    batch_max_query_bytes: int = 16000
+    batch_max_members: int = 100
+    # Windows of a day or more that decide nothing (no rule reads them and no budget policy gates
+    # on them: the compliance window, usually) are read at most this often (seconds; 0 = always);
+    # in between, an evaluation keeps the last answer, with that answer's data age.
+    long_window_interval: float = 900.0
 
     def __post_init__(self) -> None:
         _check_url(self.url)
@@ -72,9 +83,11 @@ class PrometheusConfig:
         ):
             _check_positive_int(name, getattr(self, name))
         _check_positive_int("timeline_min_step", self.timeline_min_step)
+        _check_positive_int("batch_max_query_bytes", self.batch_max_query_bytes)
+        _check_positive_int("batch_max_members", self.batch_max_members)
         for name in ("query_timeout", "evaluation_budget", "initial_backoff", "max_backoff"):
             _check_number(name, getattr(self, name), allow_zero=name == "initial_backoff")
-        for name in ("time_alignment", "cache_ttl"):
+        for name in ("time_alignment", "cache_ttl", "batch_window", "long_window_interval"):
             _check_number(name, getattr(self, name), allow_zero=True)
         for name, value in self.headers:
             _check_header(name, value)
