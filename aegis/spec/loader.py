@@ -35,7 +35,8 @@ from aegis.spec.problems import (
     format_path,
     shorten,
 )
-from aegis.spec.yaml_source import YamlDocument, YamlSourceError, parse_documents
+from aegis.spec.yaml_fast import read_documents
+from aegis.spec.yaml_source import YamlDocument, YamlSourceError
 
 __all__ = [
     "LoadCache",
@@ -176,7 +177,7 @@ class _Parsed:
 def _parse(text: str, file: str, formats: tuple[Format, ...], backends: Collection[str] | None) -> _Parsed:
     parsed = _Parsed()
     try:
-        documents = [d for d in parse_documents(text) if d.data is not None]
+        documents = [d for d in read_documents(text) if d.data is not None]
     except YamlSourceError as err:
         parsed.problems.append(SpecProblem(file, "", shorten(str(err), 300)))
         return parsed
