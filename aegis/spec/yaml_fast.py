@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from aegis.spec.yaml_source import (
@@ -63,39 +63,61 @@ def _fast_documents(text: str) -> list[YamlDocument] | None:
     except Exception:  # The careful path reports it, worded.
         return None
     try:
+        nodes = 0
         while source.check_node():
             node = source.get_node()
             if node is None:
                 break
-            documents.append(YamlDocument(data=source.construct_document(node), node=node))
-    except Exception:  # YAMLError, ValueError...: the careful path words it.
+            build = _Builder(source, nodes)
+            documents.append(YamlDocument(data=build(node, 1), node=node))
+            nodes = build.nodes
+    except Exception:  # YAMLError, ValueError, _Unusual...: the careful path words it.
         return None
     finally:
         source.dispose()
-    if not _within_bounds([document.node for document in documents]):
-        return None
     return documents
 
 
-def _within_bounds(roots: list[Node]) -> bool:
-    """At most MAX_NODES nodes in the file and MAX_DEPTH levels, as the careful composer counts them.
+class _Unusual(Exception):
+    """Something the careful path must see: a bound exceeded, a duplicate or merge key, a tag."""
 
-    Without anchors each node is composed once, so counting the tree is counting what it expands to.
+
+class _Builder:
+    """Plain data from a composed tree, counting nodes and depth as the careful composer does.
+
+    Strings, lists and mappings (most of a file) are built here directly; other scalars by our
+    constructor (so over-long numbers are refused); anything else is _Unusual. Without anchors
+    each node is composed once, so counting the tree is counting what it expands to.
     """
-    count = 0
-    stack: list[tuple[Node, int]] = [(root, 1) for root in roots]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if depth > MAX_DEPTH or count > MAX_NODES:
-            return False
-        if isinstance(node, SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
-        elif isinstance(node, MappingNode):
-            for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-    return True
+
+    def __init__(self, constructor: _StrictConstructor, nodes: int) -> None:
+        self._constructor = constructor
+        self.nodes = nodes  # Counted across the file's documents, as the careful composer does.
+
+    def __call__(self, node: Node, depth: int) -> object:
+        self.nodes += 1
+        if depth > MAX_DEPTH or self.nodes > MAX_NODES:
+            raise _Unusual
+        tag = node.tag
+        if tag == _STR and isinstance(node, ScalarNode):
+            return node.value
+        if tag == _MAP and isinstance(node, MappingNode):
+            mapping: dict[object, object] = {}
+            for key_node, value_node in node.value:
+                key = self(key_node, depth + 1)
+                if key_node.tag == _MERGE or key in mapping:  # TypeError when unhashable: unusual too.
+                    raise _Unusual
+                mapping[key] = self(value_node, depth + 1)
+            return mapping
+        if tag == _SEQ and isinstance(node, SequenceNode):
+            return [self(child, depth + 1) for child in node.value]
+        if isinstance(node, ScalarNode) and tag in _SCALARS:
+            return self._constructor.construct_object(node)
+        raise _Unusual
+
+
+_STR, _MAP, _SEQ, _MERGE = (f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "merge"))
+_SCALARS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
 
 
 __all__ = ["read_documents"]

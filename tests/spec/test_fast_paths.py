@@ -47,6 +47,10 @@ HOSTILE = {
     "empty documents": "---\n---\na: 1\n---\n",
     "merge": "base: {x: 1}\nother:\n  <<: {x: 2, y: 3}\n  x: 4\n",
     "date and key types": "1: 2\ntrue: x\nwhen: 2020-01-01\n",
+    "explicit tags": "a: !!str {b: 1}\nc: !!map [d]\ne: !!seq {f: 1}\n",
+    "explicit str tag": "a: !!str 12\nb: !!int '7'\nc: !!set {x, y}\n",
+    "custom tag": "a: !thing 1\n",
+    "value key": "=: 1\n",
     "unhashable key": "? [a]\n: b\n",
 }
 
