@@ -27,17 +27,17 @@ LEASE = 1.5  # a replica's lease: takeover within it plus one renewal (a third o
 FIXTURE_CYCLE = ("healthy", "fast-burn", "slow-burn")
 
 
-def write_slos(directory: Path, count: int, interval: float = INTERVAL) -> list[str]:
+def write_slos(directory: Path, count: int, interval: float = INTERVAL, prefix: str = "svc") -> list[str]:
     """``count`` SLOs over the synthetic fixtures (ALLOW, BLOCK and WARN among them); their ids."""
     directory.mkdir(parents=True, exist_ok=True)
     ids = []
     for n in range(count):
-        slo_id = f"svc{n:03d}-availability"
+        slo_id = f"{prefix}{n:03d}-availability"
         fixture = FIXTURE_CYCLE[n % len(FIXTURE_CYCLE)]
         document = {
             "apiVersion": "aegis.slo/v1",
             "kind": "SLO",
-            "metadata": {"id": slo_id, "service": f"svc{n:03d}", "owner": "team"},
+            "metadata": {"id": slo_id, "service": f"{prefix}{n:03d}", "owner": "team"},
             "spec": {
                 "environment": "production",
                 "objective": 0.995,
