@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Collection
+from collections.abc import Set as AbstractSet
 
 from aegis.cluster import _sql
 from aegis.cluster.link import DatabaseLink, DatabaseUnavailable
@@ -57,7 +58,7 @@ class ReplicaMembership:
         self._lease_until = float("-inf")
         self._task: asyncio.Task[None] | None = None
         # Told of the SLOs this replica starts owning (the scheduler looks at their slots at once).
-        self.on_gained: Callable[[Collection[str]], None] | None = None
+        self.on_gained: Callable[[AbstractSet[str]], None] | None = None
 
     # --- Ownership ---------------------------------------------------------------------------
 

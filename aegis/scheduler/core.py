@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from aegis.engine.model import Evaluation
@@ -65,6 +66,8 @@ class Scheduler:
         self._in_flight: dict[str, tuple[SLO, asyncio.Task[Evaluation]]] = {}
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        # SLOs whose loop is between runs (sleeping), as opposed to claiming or evaluating.
+        self._waiting: set[str] = set()
         self._started = False
         catalog.subscribe(self._on_catalog_change)
 
@@ -181,15 +184,15 @@ class Scheduler:
             self._start_loop(slo_id, 0.0)
         self._spawn(self._ownership.update(sorted(self.catalog.entries)), "ownership-update")
 
-    def ownership_gained(self, slo_ids: Collection[str]) -> None:
+    def ownership_gained(self, slo_ids: AbstractSet[str]) -> None:
         """SLOs this process now owns (a replica left): look at their slots at once, not a whole
         interval later, so a takeover takes no longer than the slot's own wait."""
         if not self._started:
             return
-        for slo_id in slo_ids:
-            if slo_id in self._loops:
-                self._stop_loop(slo_id)
-                self._start_loop(slo_id, 0.0)
+        # Only loops that are waiting: one cut off mid-claim could leave its slot claimed and unused.
+        for slo_id in slo_ids & self._waiting:
+            self._stop_loop(slo_id)
+            self._start_loop(slo_id, 0.0)
 
     def _start_loop(self, slo_id: str, delay: float) -> None:
         self._loops[slo_id] = asyncio.create_task(self._loop(slo_id, delay), name=f"slo-loop:{slo_id}")
@@ -204,8 +207,15 @@ class Scheduler:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def _wait(self, slo_id: str, seconds: float) -> None:
+        self._waiting.add(slo_id)
+        try:
+            await self._timer.sleep(seconds)
+        finally:
+            self._waiting.discard(slo_id)
+
     async def _loop(self, slo_id: str, delay: float) -> None:
-        await self._timer.sleep(delay)
+        await self._wait(slo_id, delay)
         next_run = self._timer.monotonic()
         while True:
             slo = self.catalog.get(slo_id)
@@ -215,7 +225,7 @@ class Scheduler:
                 wait = await self._claims.claim_slot(slo_id, slo.evaluation_interval.seconds)
                 if wait > 0:
                     # Another replica ran this interval's evaluation, or claiming failed: ask again then.
-                    await self._timer.sleep(wait)
+                    await self._wait(slo_id, wait)
                     next_run = self._timer.monotonic()
                     continue
                 try:
@@ -228,4 +238,4 @@ class Scheduler:
             now = self._timer.monotonic()
             if next_run < now:
                 next_run = now + slo.evaluation_interval.seconds
-            await self._timer.sleep(next_run - now)
+            await self._wait(slo_id, next_run - now)

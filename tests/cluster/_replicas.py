@@ -7,6 +7,7 @@ an explicit ``--replica-id`` so a test can tell which one evaluated what.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -90,7 +92,7 @@ def replicas(db_url: str, slo_dir: Path, names: list[str]) -> Iterator[dict[str,
             for name in names
         }
         for server in started.values():
-            wait_until(lambda s=server: _ready(s), 30, f"replica on {server.rest_url} ready")  # type: ignore[misc]
+            wait_until(lambda s=server: _ready(s), 30, f"replica on {server.rest_url} ready")
         yield started
 
 
@@ -109,11 +111,11 @@ def wait_until(condition: object, timeout: float, what: str) -> None:
     raise AssertionError(f"not within {timeout}s: {what}")
 
 
-def decide(server: AegisProcess, slo_id: str, *, fresh: bool = False) -> dict[str, object]:
+def decide(server: AegisProcess, slo_id: str, *, fresh: bool = False) -> dict[str, Any]:
     body = {"sloID": slo_id, "forceFresh": fresh}
     response = httpx.post(f"{server.rest_url}/v1/gate/decision", json=body, timeout=30)
     assert response.status_code == 200, response.text
-    evaluation: dict[str, object] = response.json()  # response_body: the evaluation itself
+    evaluation: dict[str, Any] = response.json()  # response_body: the evaluation itself
     return evaluation
 
 
@@ -150,7 +152,7 @@ def by_slo(records: list[Record]) -> dict[str, list[Record]]:
 
 def gaps(records: list[Record]) -> list[float]:
     """Seconds between consecutive evaluations of one SLO."""
-    return [(b.evaluated_at - a.evaluated_at).total_seconds() for a, b in zip(records, records[1:], strict=False)]
+    return [(b.evaluated_at - a.evaluated_at).total_seconds() for a, b in itertools.pairwise(records)]
 
 
 def evaluations_counted(server: AegisProcess) -> int:

@@ -11,10 +11,12 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 
+from tests._aegis_process import AegisProcess
 from tests._postgres import create_database, running_postgres, start_server, stop_server
 from tests.cluster._replicas import (
     INTERVAL,
@@ -51,7 +53,9 @@ def _assert_never_twice_in_an_interval(records: list[Record]) -> None:
         assert all(gap >= TOO_SOON for gap in gaps(history)), (slo_id, gaps(history))
 
 
-def test_replicas_evaluate_each_slo_once_per_interval_and_answer_alike(tmp_path: Path, cluster_db: str) -> None:
+def test_replicas_evaluate_each_slo_once_per_interval_and_answer_alike(
+    tmp_path: Path, cluster_db: str
+) -> None:
     slo_dir, ids = _slo_dir(tmp_path)
     # One SLO on a long interval: no scheduled run can land in the middle of the fresh test.
     (long_id,) = write_slos(slo_dir, 1, interval=3600, prefix="hourly")
@@ -71,10 +75,8 @@ def test_replicas_evaluate_each_slo_once_per_interval_and_answer_alike(tmp_path:
         _assert_one_fresh_evaluation_for_concurrent_callers(servers, long_id, cluster_db)
 
 
-def _assert_same_answer_everywhere(servers: dict[str, object], ids: list[str], db_url: str) -> None:
-    from tests._aegis_process import AegisProcess
-
-    replicas_ = [s for s in servers.values() if isinstance(s, AegisProcess)]
+def _assert_same_answer_everywhere(servers: dict[str, AegisProcess], ids: list[str], db_url: str) -> None:
+    replicas_ = list(servers.values())
     for slo_id in ids:
         # A new evaluation may land between two questions; within a few tries all three agree.
         for _ in range(20):
@@ -93,18 +95,16 @@ def _assert_same_answer_everywhere(servers: dict[str, object], ids: list[str], d
     assert all(state["evaluations"] == states[0]["evaluations"] for state in states), states
     assert all(state["decision"] == states[0]["decision"] for state in states)
     end = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    query = {"limit": 1000, "endTime": end}
+    query: dict[str, str | int] = {"limit": 1000, "endTime": end}
     pages = [httpx.get(f"{s.rest_url}/v1/audit", params=query, timeout=10).json() for s in replicas_]
     assert pages[0]["total"] > 0
     assert all(page == pages[0] for page in pages)
 
 
 def _assert_one_fresh_evaluation_for_concurrent_callers(
-    servers: dict[str, object], slo_id: str, db_url: str
+    servers: dict[str, AegisProcess], slo_id: str, db_url: str
 ) -> None:
-    from tests._aegis_process import AegisProcess
-
-    replicas_ = [s for s in servers.values() if isinstance(s, AegisProcess)]
+    replicas_ = list(servers.values())
     before = {r.id for r in audit(db_url) if r.slo_id == slo_id}
     callers = [server for server in replicas_ for _ in range(2)]
     # Hold the SLO's row for a moment so that all six requests are in before any can claim:
@@ -113,7 +113,7 @@ def _assert_one_fresh_evaluation_for_concurrent_callers(
         connection.execute("SELECT 1 FROM aegis_slo_latest WHERE slo_id = %s FOR UPDATE", (slo_id,))
         started = threading.Barrier(len(callers) + 1)
 
-        def ask(server: AegisProcess) -> dict[str, object]:
+        def ask(server: AegisProcess) -> dict[str, Any]:
             started.wait()
             return decide(server, slo_id, fresh=True)
 
@@ -149,7 +149,9 @@ def test_replicas_take_over_the_slos_of_a_killed_replica_within_one_interval(
         time.sleep(INTERVAL)
         records = audit(cluster_db)
     takeover = {
-        slo_id: min((r.evaluated_at - killed_at).total_seconds() for r in history if r.evaluated_at > killed_at)
+        slo_id: min(
+            (r.evaluated_at - killed_at).total_seconds() for r in history if r.evaluated_at > killed_at
+        )
         for slo_id, history in by_slo(records).items()
         if slo_id in victims
     }
@@ -216,7 +218,11 @@ def test_replicas_answer_warn_while_the_database_is_down_and_recover_after(tmp_p
     assert len(records) == counted
     _assert_never_twice_in_an_interval(records)
     # Nobody evaluated while the database was down: no replica could claim a slot.
-    during = [r for r in records if stopped_at.timestamp() + 0.5 < r.evaluated_at.timestamp() < restarted_at.timestamp()]
+    during = [
+        r
+        for r in records
+        if stopped_at.timestamp() + 0.5 < r.evaluated_at.timestamp() < restarted_at.timestamp()
+    ]
     assert during == []
     # And each SLO is evaluated on schedule again.
     assert all(any(r.evaluated_at > restarted_at for r in history) for history in by_slo(records).values())
