@@ -106,6 +106,19 @@ class Database:
         ((count,),) = self.query("SELECT count(*) FROM audit_evaluations")
         return int(count)
 
+    def longest_gap(self, slo_ids: set[str], since_seconds_ago: float) -> float:
+        """The longest time between two evaluations of one of ``slo_ids`` lately (seconds)."""
+        ((gap,),) = self.query(
+            "SELECT coalesce(max(extract(epoch FROM gap)), 0) FROM ("
+            "  SELECT evaluated_at - lag(evaluated_at) OVER (PARTITION BY slo_id ORDER BY evaluated_at)"
+            "  AS gap"
+            "  FROM audit_evaluations WHERE slo_id = ANY(%s)"
+            "  AND evaluated_at > now() - make_interval(secs => %s)) AS gaps",
+            sorted(slo_ids),
+            since_seconds_ago,
+        )
+        return float(gap)
+
     def evaluated_by(self) -> dict[str, str]:
         rows = self.query("SELECT slo_id, evaluated_by FROM aegis_slo_latest WHERE evaluated_by IS NOT NULL")
         return {str(slo_id): str(by) for slo_id, by in rows}
@@ -254,10 +267,13 @@ def run(scale: Scale) -> int:
             for name in victims:
                 processes[name].kill()
             taken = takeover(db, victims, killed_at, timeout=3 * scale.interval)
+            # The schedule across the kill: the longest wait between two evaluations of a victim SLO.
+            victim_slos = {slo_id for slos in victims.values() for slo_id in slos}
+            gap = db.longest_gap(victim_slos, time.monotonic() - killed_at + 2 * scale.interval)
             survivors = [name for name in names if name not in victims]
             time.sleep(2.0)
             after = sorted(len([s for s, by in db.evaluated_by().items() if by == n]) for n in survivors)
-    return report(scale, one, many, counts, after, taken, ready)
+    return report(scale, one, many, counts, after, taken, ready, gap)
 
 
 def report(
@@ -268,6 +284,7 @@ def report(
     after: list[int],
     taken: dict[str, float],
     ready: float,
+    gap: float,
 ) -> int:
     share = scale.slos / scale.replicas
     ordered = sorted(taken.values())
@@ -288,6 +305,10 @@ def report(
     print(
         f"takeover of {len(taken)} SLOs after kill -9: median {p50:.1f}s, worst {worst:.1f}s = "
         f"{worst / scale.interval:.2f} x the {scale.interval:g}s interval (lease {scale.lease:g}s)"
+    )
+    print(
+        f"longest wait between two evaluations of a taken-over SLO: {gap:.1f}s = "
+        f"{gap / scale.interval:.2f} x the interval (1.00: the schedule did not slip)"
     )
     print(f"\n{'':<28} {'1 replica':>12} {f'{scale.replicas} replicas':>12} {'ratio':>7}")
     rows = [
