@@ -15,6 +15,7 @@ BENCHES = [
     [sys.executable, str(HERE / "bench_audit_ingest.py")],
     [sys.executable, str(HERE / "bench_replay.py")],
     [sys.executable, str(HERE / "bench_reload.py")],
+    [sys.executable, str(HERE / "bench_replicas.py")],
 ]
 
 

@@ -129,7 +129,7 @@ class Record:
 
 def audit(db_url: str) -> list[Record]:
     """Every audit record, oldest first, read straight from the database."""
-    with psycopg.connect(_libpq(db_url)) as connection:
+    with psycopg.connect(libpq_url(db_url)) as connection:
         rows = connection.execute(
             "SELECT id, slo_id, decision, evaluated_at FROM audit_evaluations ORDER BY evaluated_at"
         ).fetchall()
@@ -138,7 +138,7 @@ def audit(db_url: str) -> list[Record]:
 
 def evaluated_by(db_url: str) -> dict[str, str]:
     """Which replica made each SLO's latest evaluation."""
-    with psycopg.connect(_libpq(db_url)) as connection:
+    with psycopg.connect(libpq_url(db_url)) as connection:
         rows = connection.execute("SELECT slo_id, evaluated_by FROM aegis_slo_latest").fetchall()
     return {slo_id: by for slo_id, by in rows if by is not None}
 
@@ -167,5 +167,5 @@ def evaluations_counted(server: AegisProcess) -> int:
     )
 
 
-def _libpq(db_url: str) -> str:
+def libpq_url(db_url: str) -> str:
     return db_url.replace("postgresql+psycopg://", "postgresql://")

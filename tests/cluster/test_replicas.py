@@ -22,13 +22,13 @@ from tests.cluster._replicas import (
     INTERVAL,
     LEASE,
     Record,
-    _libpq,
     audit,
     by_slo,
     decide,
     evaluated_by,
     evaluations_counted,
     gaps,
+    libpq_url,
     replicas,
     upgrade_schema,
     wait_until,
@@ -109,7 +109,7 @@ def _assert_one_fresh_evaluation_for_concurrent_callers(
     callers = [server for server in replicas_ for _ in range(2)]
     # Hold the SLO's row for a moment so that all six requests are in before any can claim:
     # they are then concurrent by construction, not by luck.
-    with psycopg.connect(_libpq(db_url)) as connection:
+    with psycopg.connect(libpq_url(db_url)) as connection:
         connection.execute("SELECT 1 FROM aegis_slo_latest WHERE slo_id = %s FOR UPDATE", (slo_id,))
         started = threading.Barrier(len(callers) + 1)
 
