@@ -8,7 +8,10 @@ Measures, in one run:
   PostgreSQL processes used, per evaluation, with ONE replica carrying the same SLOs as the
   baseline measured first in the same run (so the figures are the cost of coordination).
 
-``--smoke``: 3 replicas, 300 SLOs, short interval (a minute or two; what CI can afford).
+``--smoke``: 3 replicas, 300 SLOs, short interval (a few minutes; what CI can afford).
+``--replicas/--slos/--interval/--lease`` change the full run's scale: every replica parses every SLO
+file at start (about 10 ms each on a busy 2-core VM), so 10 replicas x 10,000 SLOs need about
+half an hour of CPU just to start there.
 Exit status 1 when the takeover target or the balance target is missed.
 """
 
@@ -340,8 +343,15 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--smoke", action="store_true", help="3 replicas, 300 SLOs, 10 s interval")
+    parser.add_argument("--replicas", type=int, default=FULL.replicas)
+    parser.add_argument("--slos", type=int, default=FULL.slos)
+    parser.add_argument("--interval", type=float, default=FULL.interval, help="evaluation interval (s)")
+    parser.add_argument("--lease", type=float, default=FULL.lease, help="--replica-lease (s)")
+    parser.add_argument("--killed", type=int, default=FULL.killed, help="replicas killed with SIGKILL")
     args = parser.parse_args()
-    return run(SMOKE if args.smoke else FULL)
+    if args.smoke:
+        return run(SMOKE)
+    return run(Scale(args.replicas, args.slos, args.interval, args.lease, args.killed))
 
 
 if __name__ == "__main__":
