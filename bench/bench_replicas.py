@@ -128,16 +128,20 @@ class Database:
 
 
 def postgres_cpu_seconds(server: PostgresServer) -> float:
-    """CPU time of every PostgreSQL process (the postmaster's children included, live ones)."""
+    """CPU time of the PostgreSQL server: the postmaster, its live children, and those it reaped
+    (a connection closed by a pool takes its backend's CPU time into the postmaster's cutime)."""
+    postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
     total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            if "postgres" not in (entry / "comm").read_text():
-                continue
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            # fields[1] is the parent pid; 11-14 are utime, stime, cutime, cstime.
+            if int(entry.name) == postmaster:
+                total += sum(int(f) for f in fields[11:15])
+            elif int(fields[1]) == postmaster:
+                total += int(fields[11]) + int(fields[12])
     return total / CLK_TCK
 
 

@@ -75,26 +75,37 @@ def claim_slot(engine: Engine, slo_id: str, replica_id: str, interval: float) ->
 
     A slot is free once the previous claim is ``interval`` old: at most one scheduled
     evaluation per interval across replicas, even while two of them believe they own the SLO.
+    A little less, in fact (``slot_tolerance``): the owner's loop wakes one interval after its
+    previous wake, and the claims land later by the query's own latency, which varies; without
+    it, every other claim would arrive milliseconds early and need a second round trip.
     """
     c = slo_latest.c
+    free_after = interval - slot_tolerance(interval)
     with engine.begin() as connection:
         claimed = connection.execute(
             sa.update(slo_latest)
             .where(c.slo_id == slo_id)
-            .where(sa.or_(c.claimed_at.is_(None), c.claimed_at <= _NOW - _seconds(interval)))
+            .where(sa.or_(c.claimed_at.is_(None), c.claimed_at <= _NOW - _seconds(free_after)))
             .values(claimed_by=replica_id, claimed_at=_NOW)
             .returning(c.slo_id)
         ).first()
         if claimed is not None:
             return 0.0
         remaining = connection.execute(
-            sa.select(sa.extract("epoch", c.claimed_at + _seconds(interval) - _NOW)).where(c.slo_id == slo_id)
+            sa.select(sa.extract("epoch", c.claimed_at + _seconds(free_after) - _NOW)).where(
+                c.slo_id == slo_id
+            )
         ).scalar()
     if remaining is None:  # no row yet (a reload raced us): make it, and ask again soon
         ensure_rows(engine, [slo_id])
         return 0.05
     # A few milliseconds more than the database says, so the next try does not land just before.
     return max(float(remaining), 0.0) + 0.005
+
+
+def slot_tolerance(interval: float) -> float:
+    """How much earlier than a whole interval a slot may be claimed again: 5%, at most 1 s."""
+    return min(0.05 * interval, 1.0)
 
 
 @dataclass(frozen=True)
