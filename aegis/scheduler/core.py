@@ -89,13 +89,22 @@ class Scheduler:
     # --- evaluating -----------------------------------------------------------------------
 
     async def evaluate_now(self, slo_id: str) -> Evaluation:
-        """Evaluate ``slo_id`` now; concurrent callers share one evaluation. KeyError if unknown."""
+        """Evaluate ``slo_id`` now; concurrent callers share one evaluation. KeyError if unknown.
+
+        Across replicas too: the evaluation goes through the fresh claim (``EvaluationClaims``).
+        """
+        return await self._shared(slo_id, claimed=False)
+
+    async def _shared(self, slo_id: str, *, claimed: bool) -> Evaluation:
+        """One evaluation for every concurrent caller; ``claimed``: the scheduled slot is held
+        already, so no fresh claim is needed (it would cost two more round trips)."""
         slo = self.catalog.get(slo_id)
         if slo is None:
             raise KeyError(slo_id)
         running = self._in_flight.get(slo_id)
         if running is None or running[0] != slo:
-            task = asyncio.create_task(self._evaluate_fresh(slo), name=f"evaluate:{slo_id}")
+            work = self._evaluate(slo) if claimed else self._evaluate_fresh(slo)
+            task = asyncio.create_task(work, name=f"evaluate:{slo_id}")
             self._in_flight[slo_id] = (slo, task)
             task.add_done_callback(lambda done: self._settle(slo_id, done))
         else:
@@ -229,7 +238,7 @@ class Scheduler:
                     next_run = self._timer.monotonic()
                     continue
                 try:
-                    await self.evaluate_now(slo_id)
+                    await self._shared(slo_id, claimed=True)
                 except Exception:
                     # The evaluator already turns adapter failures into WARN; this is a bug guard.
                     self._logger.exception("evaluation of %s failed unexpectedly", slo_id)
