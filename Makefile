@@ -11,10 +11,19 @@ GRPCURL_VERSION := v1.9.4
 GHZ_VERSION := v0.120.0
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPC_GATEWAY_VERSION := v2.33.0
+KUBECONFORM_VERSION := v0.8.0
+HELM_VERSION := v3.22.0
+# Kubernetes JSON schemas for kubeconform come from this PyPI wheel (scripts/k8s_schemas.py), one
+# folder per Kubernetes version the manifests are validated against: the oldest supported and the newest.
+KUBERNETES_VALIDATE_VERSION := 1.37.0
+K8S_SCHEMA_VERSIONS := 1.33.0 1.37.0
+K8S_SCHEMAS := $(CURDIR)/.cache/kubernetes-json-schema
+empty :=
+K8S_SCHEMAS_STAMP := $(K8S_SCHEMAS)/.kubernetes-validate-$(KUBERNETES_VALIDATE_VERSION)-for-$(subst $(empty) $(empty),-,$(K8S_SCHEMA_VERSIONS))
 APT_PACKAGES := prometheus victoria-metrics postgresql curl jq prometheus-alertmanager e2fsprogs chromium
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
-.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration
+.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration manifests
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -55,7 +64,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-openapiv2 clients/ts/node_modules/.package-lock.json $(TOOLS_BIN)/argo-webmetric ## Install buf, protoc-gen-es, grpcurl, ghz, the Go and OpenAPI plugins, the TS client's packages and the Argo Rollouts test program
+tools: $(BUF) $(TOOLS_BIN)/grpcurl $(TOOLS_BIN)/ghz $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-openapiv2 clients/ts/node_modules/.package-lock.json $(TOOLS_BIN)/argo-webmetric $(TOOLS_BIN)/.kubeconform-$(KUBECONFORM_VERSION) $(TOOLS_BIN)/.helm-$(HELM_VERSION) $(K8S_SCHEMAS_STAMP) ## Install buf, protoc-gen-es, grpcurl, ghz, the Go and OpenAPI plugins, the TS client's packages, the Argo Rollouts test program, kubeconform, helm and the Kubernetes schemas
 
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --silent
@@ -94,6 +103,26 @@ $(TOOLS_BIN)/protoc-gen-openapiv2: Makefile
 $(TOOLS_BIN)/argo-webmetric: tests/argo/go.mod tests/argo/go.sum tests/argo/main.go
 	mkdir -p $(TOOLS_BIN)
 	cd tests/argo && GOFLAGS=-mod=readonly go build -o $@ .
+
+# kubeconform and helm validate deploy/kubernetes and deploy/helm (tests/deploy); a stamp per version
+# reinstalls them when the version changes, and only then (helm takes minutes to build).
+$(TOOLS_BIN)/.kubeconform-$(KUBECONFORM_VERSION):
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+	touch $@
+
+$(TOOLS_BIN)/.helm-$(HELM_VERSION):
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	touch $@
+
+# kubeconform cannot download its schemas here: they come from a PyPI wheel, made usable offline.
+$(K8S_SCHEMAS_STAMP): scripts/k8s_schemas.py $(VENV)/.installed
+	$(PY) scripts/k8s_schemas.py --package-version $(KUBERNETES_VALIDATE_VERSION) $(K8S_SCHEMAS) $(K8S_SCHEMA_VERSIONS)
+	touch $@
+
+manifests: tools ## Render deploy/kubernetes/ from the Helm chart (deploy/helm/values-manifests.yaml)
+	$(PY) deploy/render_manifests.py
 
 clients/ts/node_modules/.package-lock.json: clients/ts/package.json clients/ts/package-lock.json
 	cd clients/ts && npm ci --no-audit --no-fund --silent
