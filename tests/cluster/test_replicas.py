@@ -15,9 +15,16 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
 from tests._aegis_process import AegisProcess
-from tests._postgres import create_database, running_postgres, start_server, stop_server
+from tests._postgres import (
+    create_database,
+    postgres_bin_dir_or_skip,
+    running_postgres,
+    start_server,
+    stop_server,
+)
 from tests.cluster._replicas import (
     INTERVAL,
     LEASE,
@@ -34,6 +41,8 @@ from tests.cluster._replicas import (
     wait_until,
     write_slos,
 )
+
+pytestmark = pytest.mark.postgres
 
 NAMES = ["r1", "r2", "r3"]
 SLO_COUNT = 9
@@ -167,7 +176,7 @@ def test_replicas_take_over_the_slos_of_a_killed_replica_within_one_interval(
 def test_replicas_answer_warn_while_the_database_is_down_and_recover_after(tmp_path: Path) -> None:
     slo_dir, ids = _slo_dir(tmp_path)
     # Its own server: stopping the session's would break the other tests' databases.
-    with running_postgres() as postgres:
+    with running_postgres(postgres_bin_dir_or_skip()) as postgres:
         db_url = postgres.url(create_database(postgres, "outage"))
         upgrade_schema(db_url)
         with replicas(db_url, slo_dir, NAMES) as servers:

@@ -6,10 +6,13 @@ import subprocess
 import sys
 
 import psycopg
+import pytest
 
 from aegis.store import migrate
 from tests.cluster._replicas import libpq_url
 from tests.conftest import FIXTURES, ROOT
+
+pytestmark = pytest.mark.postgres
 
 
 def _start_replica(db_url: str) -> subprocess.CompletedProcess[str]:
