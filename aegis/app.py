@@ -8,11 +8,12 @@ production runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from aegis.auth import KeyFileError, Keyring, load_keys
-from aegis.cluster import Cluster, default_replica_id
+from aegis.cluster import Cluster
 from aegis.config import Settings
 from aegis.lifecycle import Lifecycle
 from aegis.metrics.backends_file import BackendsFileError, BackendSpec
@@ -107,7 +108,14 @@ class Application:
         )
         self.backends.on_change = self._backends_changed
         # On PostgreSQL every replica shares ownership and the latest decisions (docs/replicas.md).
-        self.cluster = _build_cluster(settings, sql_store, self.catalog, self.evaluator.timeout, self.logger)
+        self.cluster = Cluster.for_engine(
+            sql_store.engine,
+            self.catalog,
+            replica_id=settings.replica_id,
+            lease=settings.replica_lease,
+            evaluation_timeout=self.evaluator.timeout,
+            logger=self.logger,
+        )
         self.latest: LatestStates = LatestInMemory() if self.cluster is None else self.cluster.latest
         ownership: Ownership | None = None if self.cluster is None else self.cluster.membership
         claims: EvaluationClaims | None = None if self.cluster is None else self.cluster.claims
@@ -126,7 +134,9 @@ class Application:
             logger=self.logger,
         )
         if self.cluster is not None:
-            self.cluster.membership.on_gained = self.scheduler.ownership_gained
+            self.cluster.membership.on_gained = self._ownership_gained
+            if self.notifier is not None:
+                self.cluster.membership.on_lost = self._ownership_lost
         self.catalog.subscribe(self._forget_removed)
         # Replays read history through the same adapter; they never touch the scheduler or the audit.
         self.replayer = Replayer(self.adapter, max_seconds=settings.replay_timeout)
@@ -233,6 +243,22 @@ class Application:
             return Readiness(False, loaded, [f"not evaluated yet: {', '.join(pending)}", *reasons])
         return Readiness(audit.writable, loaded, reasons)
 
+    def _ownership_gained(self, slo_ids: AbstractSet[str]) -> None:
+        """SLOs another replica evaluated until now: look at their slots at once, and measure the next
+        decision change from the last decision that replica made, not from this one's stale memory."""
+        self.scheduler.ownership_gained(slo_ids)
+        if self.notifier is None or self.cluster is None:
+            return
+        for slo_id in slo_ids:
+            latest = self.cluster.latest.known(slo_id)
+            if latest is not None:
+                self.notifier.seed(latest)
+
+    def _ownership_lost(self, slo_ids: AbstractSet[str]) -> None:
+        if self.notifier is not None:
+            for slo_id in slo_ids:
+                self.notifier.release(slo_id)
+
     def _forget_removed(self, change: CatalogChange) -> None:
         for slo_id in change.removed:
             self.telemetry.forget_slo(slo_id)
@@ -304,23 +330,6 @@ def _build_notifier(settings: Settings, telemetry: Telemetry, logger: logging.Lo
         f" and Alertmanager at {', '.join(config.alertmanager.urls)}" if config.alertmanager else "",
     )
     return build_notifier(config, telemetry, logger)
-
-
-def _build_cluster(
-    settings: Settings, store: SQLAuditStore, catalog: SLOCatalog, timeout: float, logger: logging.Logger
-) -> Cluster | None:
-    if store.engine.dialect.name != "postgresql":
-        return None
-    replica_id = settings.replica_id or default_replica_id()
-    logger.info("replica %s shares SLO ownership and decisions through PostgreSQL", replica_id)
-    return Cluster(
-        store.engine,
-        catalog,
-        replica_id=replica_id,
-        lease=settings.replica_lease,
-        evaluation_timeout=timeout,
-        logger=logger,
-    )
 
 
 def _open_store(settings: Settings) -> tuple[SQLAuditStore, str | None]:

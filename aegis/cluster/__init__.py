@@ -65,6 +65,31 @@ class Cluster:
             logger=logger,
         )
 
+    @classmethod
+    def for_engine(
+        cls,
+        engine: Engine,
+        catalog: SLOCatalog,
+        *,
+        replica_id: str | None,
+        lease: float,
+        evaluation_timeout: float,
+        logger: logging.Logger,
+    ) -> Cluster | None:
+        """The cluster of a PostgreSQL audit database; None for any other (SQLite: one process)."""
+        if engine.dialect.name != "postgresql":
+            return None
+        replica_id = replica_id or default_replica_id()
+        logger.info("replica %s shares SLO ownership and decisions through PostgreSQL", replica_id)
+        return cls(
+            engine,
+            catalog,
+            replica_id=replica_id,
+            lease=lease,
+            evaluation_timeout=evaluation_timeout,
+            logger=logger,
+        )
+
     def problems(self) -> list[str]:
         """For /readyz: why this replica should not get traffic now."""
         reason = self.latest.unavailable_reason()

@@ -64,6 +64,8 @@ class ReplicaMembership:
         self._assigning = asyncio.Lock()
         # Told of the SLOs this replica starts owning (the scheduler looks at their slots at once).
         self.on_gained: Callable[[AbstractSet[str]], None] | None = None
+        # Told of the SLOs another replica owns from now on (notifications hand over).
+        self.on_lost: Callable[[AbstractSet[str]], None] | None = None
 
     # --- Ownership ---------------------------------------------------------------------------
 
@@ -117,8 +119,10 @@ class ReplicaMembership:
                         "replica %s: lease ran out unrenewed; it owns no SLO until the database is back",
                         self.replica_id,
                     )
-                    self._owned = frozenset()
+                    lost, self._owned = self._owned, frozenset()
                     self._live = ()
+                    if self.on_lost is not None:
+                        self.on_lost(lost)
             else:
                 self._lease_until = sent + self.lease
                 await self._assign(tuple(live))
@@ -144,6 +148,8 @@ class ReplicaMembership:
                 len(owned),
                 len(self._slo_ids),
             )
-        gained = owned - previous
+        gained, lost = owned - previous, previous - owned
+        if lost and self.on_lost is not None:
+            self.on_lost(lost)
         if gained and self.on_gained is not None:
             self.on_gained(gained)

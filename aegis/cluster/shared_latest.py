@@ -85,6 +85,11 @@ class SharedLatest:
             answer = self._unavailable[slo_id] = unavailable_evaluation(slo, reason)
         return SLOState(answer, reason)
 
+    def known(self, slo_id: str) -> Evaluation | None:
+        """The latest evaluation this replica has of ``slo_id``, however old its copy is."""
+        state = self._states.get(slo_id)
+        return None if state is None else state.latest
+
     def evaluated(self) -> Collection[str]:
         return self._states.keys()
 
