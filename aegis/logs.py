@@ -57,7 +57,9 @@ class ThrottledLog:
     "socket.accept() out of system resource" 465,000 times in 25 seconds.)
     """
 
-    def __init__(self, logger: logging.Logger, level: int, message: str, interval: float = 60.0) -> None:
+    def __init__(
+        self, logger: logging.Logger, level: int, message: str, interval: float = 60.0
+    ) -> None:
         self._logger = logger
         self._level = level
         self._message = message

@@ -45,9 +45,7 @@ def _sparse(path: Path) -> None:
 
 SLO_CASES: dict[str, Callable[[Path], None]] = {
     "alias bomb (899 bytes)": _text(_bomb()),
-    "10,000-link alias chain": _text(
-        "a0: &a0 x\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 10**4))
-    ),  # noqa: E501
+    "10,000-link alias chain": _text("a0: &a0 x\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 10**4))),  # noqa: E501
     "threshold of 5,000 digits": _text(README.replace("threshold: 14.0", "threshold: 1" + "4" * 4999)),
     "1 MiB of 10,000+ values": _text("".join(f"k{i}: {i}\n" for i in range(90_000))[: 1 << 20]),
     "25 MB file (sparse)": _sparse,

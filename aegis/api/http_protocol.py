@@ -134,7 +134,9 @@ class GuardedH11Protocol(H11Protocol):
         names = {name.lower() for name, _ in event.headers}
         if b"content-length" in names and b"transfer-encoding" in names:
             self.notices.smuggling()
-            raise h11.RemoteProtocolError("both Content-Length and Transfer-Encoding", error_status_hint=400)
+            raise h11.RemoteProtocolError(
+                "both Content-Length and Transfer-Encoding", error_status_hint=400
+            )
         self._arm(self.limits.body_timeout, self._body_too_slow)
 
     def request_end(self) -> None:
@@ -194,4 +196,6 @@ class _WatchedConnection:
 
 def guarded_protocol(limits: HttpLimits, logger: logging.Logger) -> type[GuardedH11Protocol]:
     """A protocol class for ``uvicorn.Config(http=...)`` with these limits and this log."""
-    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits, "notices": _Notices(logger)})
+    return type(
+        "GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits, "notices": _Notices(logger)}
+    )

@@ -125,7 +125,7 @@ def _key(where: str, entry: Any) -> ApiKey:
         # Never echo the value: it may be a secret pasted in the wrong place.
         raise KeyFileError(
             f"{where}.sha256 (key {name!r}): expected 64 hexadecimal characters, the SHA-256 of the "
-            'secret (printf %s "$SECRET" | sha256sum)'
+            "secret (printf %s \"$SECRET\" | sha256sum)"
         )
     scopes = entry.get("scopes")
     if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):

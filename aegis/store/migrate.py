@@ -119,7 +119,9 @@ def head() -> str:
     return revision
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     """Only AegisSLO's tables: never propose to drop v0.1.0's or another application's."""
     if type_ == "table":
         return name in metadata.tables

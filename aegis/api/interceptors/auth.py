@@ -50,6 +50,7 @@ class AuthInterceptor:
         context.attributes["principal"] = principal
         return await proceed(request, context)
 
+
     def _scope_of(self, method: MethodInfo | None) -> str | None:
         if method is None or method.descriptor is None:
             return None
