@@ -14,7 +14,7 @@ def add_replica_options(parser: argparse.ArgumentParser, env: Mapping[str, str])
     group.add_argument(
         "--replica-lease",
         type=float,
-        default=float(env.get("REPLICA_LEASE") or 10.0),
+        default=_lease_from_env(env),
         metavar="SECONDS",
         help="how long a replica's lease lasts: a dead or cut-off replica's SLOs move to the others after at "
         "most this, and a replica that cannot reach the database answers WARN after it; keep it below the "
@@ -26,6 +26,14 @@ def add_replica_options(parser: argparse.ArgumentParser, env: Mapping[str, str])
         help="this replica's name among the others, unique per process (REPLICA_ID; default: host name, "
         "process id and a random suffix)",
     )
+
+
+def _lease_from_env(env: Mapping[str, str]) -> float:
+    raw = env.get("REPLICA_LEASE") or ""
+    try:
+        return float(raw) if raw else 10.0
+    except ValueError:
+        raise SystemExit(f"aegis-server: error: REPLICA_LEASE must be a number, got {raw!r}") from None
 
 
 def check_replica_options(args: argparse.Namespace) -> None:
