@@ -20,10 +20,10 @@ K8S_SCHEMA_VERSIONS := 1.33.0 1.37.0
 K8S_SCHEMAS := $(CURDIR)/.cache/kubernetes-json-schema
 empty :=
 K8S_SCHEMAS_STAMP := $(K8S_SCHEMAS)/.kubernetes-validate-$(KUBERNETES_VALIDATE_VERSION)-for-$(subst $(empty) $(empty),-,$(K8S_SCHEMA_VERSIONS))
-APT_PACKAGES := prometheus victoria-metrics postgresql curl jq prometheus-alertmanager e2fsprogs chromium
+APT_PACKAGES := prometheus victoria-metrics postgresql curl jq prometheus-alertmanager e2fsprogs chromium wrk
 export PATH := $(TOOLS_BIN):$(PATH):/usr/local/go/bin
 
-.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench clean migration manifests
+.PHONY: help install run test lint typecheck generate check-generated system-deps tools bench bench-smoke clean migration manifests
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ migration: install ## New audit-schema revision from aegis/store/_schema.py: mak
 	@test -n "$(m)" || { echo 'usage: make migration m="what the revision does"' >&2; exit 2; }
 	$(PY) scripts/new_revision.py "$(m)"
 
-system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, Alertmanager, curl, jq, Chromium) when missing
+system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetrics, PostgreSQL, Alertmanager, curl, jq, Chromium, wrk) when missing
 	@missing=""; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v jq >/dev/null || missing="$$missing jq"; \
@@ -58,6 +58,7 @@ system-deps: ## Install Debian packages the tests need (Prometheus, VictoriaMetr
 	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v chattr >/dev/null || missing="$$missing e2fsprogs"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
@@ -137,13 +138,15 @@ lint: install tools ## ruff over code, tests and benches; buf lint, build and br
 typecheck: install ## mypy --strict over the hand-written code
 	$(VENV)/bin/mypy aegis deploy
 
-test: install system-deps tools lint typecheck ## Install what the tests need, then lint, type check and run every test
+test: install system-deps tools lint typecheck ## Install what the tests need, then lint, type check, run every test and bench-smoke
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory bench-smoke
 
-bench: install ## Benchmarks (speed and memory targets live here, never in tests)
-	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+bench: install system-deps tools ## Benchmarks (speed and memory targets live here, never in tests); results in bench/results/
 	$(PY) bench/run.py
+
+bench-smoke: install system-deps tools ## Every benchmark briefly with tiny sizes (part of make test): each runs and writes its JSON
+	$(PY) bench/run.py --smoke
 
 clean: ## Remove caches and local databases (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis aegis.db aegis.db-wal aegis.db-shm

@@ -10,6 +10,7 @@ directory; the target is well under a second and a few MB per file. A miss exits
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import shutil
@@ -18,6 +19,8 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+
+import _results  # the sibling module (its directory is on sys.path)
 
 from aegis.metrics.synthetic import load_fixtures
 from aegis.spec.loader import load_directory
@@ -45,7 +48,9 @@ def _sparse(path: Path) -> None:
 
 SLO_CASES: dict[str, Callable[[Path], None]] = {
     "alias bomb (899 bytes)": _text(_bomb()),
-    "10,000-link alias chain": _text("a0: &a0 x\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 10**4))),  # noqa: E501
+    "10,000-link alias chain": _text(
+        "a0: &a0 x\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 10**4))
+    ),
     "threshold of 5,000 digits": _text(README.replace("threshold: 14.0", "threshold: 1" + "4" * 4999)),
     "1 MiB of 10,000+ values": _text("".join(f"k{i}: {i}\n" for i in range(90_000))[: 1 << 20]),
     "25 MB file (sparse)": _sparse,
@@ -76,6 +81,9 @@ def _measure(load: Callable[[], int]) -> tuple[float, float, int]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    _results.add_arguments(parser, "hostile_files", "the same cases (they take seconds)")
+    args = parser.parse_args()
     quiet = logging.getLogger("bench.hostile")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
@@ -99,7 +107,10 @@ def main() -> int:
         ok = seconds <= TARGET_SECONDS and peak <= TARGET_PEAK_MB and problems == 1
         failed |= not ok
         print(f"{name:<34}{seconds:>9.3f}{peak:>9.1f}  {problems:>8}  {'ok' if ok else 'MISSED'}")
-    return 1 if failed else 0
+    cases = [{"case": n, "seconds": s, "peak_mb": m, "problems": c} for n, s, m, c in rows]
+    targets = {"seconds": TARGET_SECONDS, "peak_mb": TARGET_PEAK_MB}
+    _results.write(args.output, "hostile_files", args.smoke, {"cases": cases, "targets": targets})
+    return 1 if failed and not args.smoke else 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import _results  # the sibling module (its directory is on sys.path)
+
 from aegis.store import database, migrate
 from tests.store._v010 import ROWS, create_v010_database
 
@@ -48,12 +50,16 @@ def _upgrade(path: Path) -> migrate.UpgradeResult:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="v0.1.0 rows to import")
+    _results.add_arguments(parser, "migrations", "1,000 rows, two runs each")
     args = parser.parse_args()
+    runs = 2 if args.smoke else 7
+    if args.smoke:
+        args.rows = 1_000
     failures = []
     with tempfile.TemporaryDirectory(prefix="aegis-bench-migrations-") as tmp:
         root = Path(tmp)
-        fresh = [_timed(lambda i=i: _upgrade(root / f"fresh{i}.db"))[0] * 1000 for i in range(7)]
-        at_head = [_timed(lambda: _upgrade(root / "fresh0.db"))[0] * 1000 for _ in range(7)]
+        fresh = [_timed(lambda i=i: _upgrade(root / f"fresh{i}.db"))[0] * 1000 for i in range(runs)]
+        at_head = [_timed(lambda: _upgrade(root / "fresh0.db"))[0] * 1000 for _ in range(runs)]
         print(f"empty SQLite file -> head        median {statistics.median(fresh):7.1f} ms")
         print(f"already at head (every start)    median {statistics.median(at_head):7.1f} ms")
         if statistics.median(at_head) > AT_HEAD_MS:
@@ -71,9 +77,17 @@ def main() -> int:
             failures.append(f"import under {IMPORT_ROWS_PER_CPU_SECOND:,.0f} rows per CPU second")
         wall, _, result = _timed(lambda: _upgrade(legacy))
         print(f"restart, nothing new to import   {wall * 1000:7.1f} ms ({result.v010.imported} rows)")
+        figures = {
+            "fresh_ms": statistics.median(fresh),
+            "at_head_ms": statistics.median(at_head),
+            "import_rows": imported,
+            "import_rows_per_cpu_second": imported / cpu,
+            "failures": failures,
+        }
     for failure in failures:
         print(f"MISSED: {failure}")
-    return 1 if failures else 0
+    _results.write(args.output, "migrations", args.smoke, figures)
+    return 1 if failures and not args.smoke else 0
 
 
 if __name__ == "__main__":

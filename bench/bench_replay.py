@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import _results  # the sibling module (its directory is on sys.path)
+
 from aegis.metrics.base import Measurement, StepTimes
 from aegis.metrics.prometheus import PrometheusAdapter, PrometheusConfig
 from aegis.replay.runner import run_replay
@@ -87,14 +89,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=6.0, help="span to replay (the history holds 7 h)")
     parser.add_argument("--step", type=int, default=60, help="seconds between steps")
+    _results.add_arguments(parser, "replay", "half an hour at 5-minute steps")
     args = parser.parse_args()
+    if args.smoke:
+        args.hours, args.step = 0.5, 300
     with tempfile.TemporaryDirectory(prefix="aegis-bench-replay-") as scratch:
         root = Path(scratch)
         (root / "slos").mkdir()
         (root / "slos" / "replay.yaml").write_text(SLO_FILE, encoding="utf-8")
         blocks = backfill(History.build([PROFILE]), root / "blocks")
         with running_prometheus(blocks, root / "prometheus") as server:
-            return asyncio.run(_measure(server.url, args.hours, args.step, root / "slos"))
+            status = asyncio.run(_measure(server.url, args.hours, args.step, root / "slos"))
+    _results.write(
+        args.output, "replay", args.smoke, {"hours": args.hours, "step": args.step, "met": status == 0}
+    )
+    return 0 if args.smoke else status
 
 
 if __name__ == "__main__":

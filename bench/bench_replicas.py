@@ -8,7 +8,8 @@ Measures, in one run:
   PostgreSQL processes used, per evaluation, with ONE replica carrying the same SLOs as the
   baseline measured first in the same run (so the figures are the cost of coordination).
 
-``--smoke``: 3 replicas, 300 SLOs, short interval (a few minutes; what CI can afford).
+``--smoke``: 2 replicas, 40 SLOs, 3 s interval, one killed (well under a minute; `make test` runs it
+to check the bench works, not its targets). Figures go to bench/results/replicas.json (``--output``).
 ``--replicas/--slos/--interval/--lease`` change the full run's scale: every replica parses every SLO
 file at start (about 10 ms each on a busy 2-core VM), so 10 replicas x 10,000 SLOs need about
 half an hour of CPU just to start there.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -36,6 +38,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _results  # noqa: E402  (the sibling module; its directory is on sys.path)
+
 from tests._postgres import PostgresServer, create_database, running_postgres  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -52,7 +56,7 @@ class Scale:
 
 
 FULL = Scale(replicas=10, slos=10_000, interval=60.0, lease=10.0, killed=2)
-SMOKE = Scale(replicas=3, slos=300, interval=10.0, lease=3.0, killed=1)
+SMOKE = Scale(replicas=2, slos=40, interval=3.0, lease=1.5, killed=1)
 
 
 def write_slos(directory: Path, count: int, interval: float) -> None:
@@ -251,7 +255,7 @@ def takeover(
     return taken
 
 
-def run(scale: Scale) -> int:
+def run(scale: Scale, output: Path, smoke: bool) -> int:
     with tempfile.TemporaryDirectory(prefix="aegis-bench-replicas-") as tmp, running_postgres() as server:
         root = Path(tmp)
         slo_dir = root / "slos"
@@ -280,7 +284,7 @@ def run(scale: Scale) -> int:
             survivors = [name for name in names if name not in victims]
             time.sleep(2.0)
             after = sorted(len([s for s, by in db.evaluated_by().items() if by == n]) for n in survivors)
-    return report(scale, one, many, counts, after, taken, ready, gap)
+    return report(scale, one, many, counts, after, taken, ready, gap, output, smoke)
 
 
 def report(
@@ -292,6 +296,8 @@ def report(
     taken: dict[str, float],
     ready: float,
     gap: float,
+    output: Path,
+    smoke: bool,
 ) -> int:
     share = scale.slos / scale.replicas
     ordered = sorted(taken.values())
@@ -339,14 +345,30 @@ def report(
         f"\ntargets: takeover within one interval: {'met' if in_time else 'MISSED'}; "
         f"busiest replica within 25% of the even share: {'met' if balanced else 'MISSED'}"
     )
-    return 0 if balanced and in_time else 1
+    _results.write(
+        output,
+        "replicas",
+        smoke,
+        {
+            "scale": dataclasses.asdict(scale),
+            "one_replica": dataclasses.asdict(one),
+            "replicas": dataclasses.asdict(many),
+            "slos_per_replica": counts,
+            "slos_per_survivor": after,
+            "takeover_seconds": {"median": p50, "worst": worst},
+            "longest_gap_seconds": gap,
+            "ready_seconds": ready,
+            "met": balanced and in_time,
+        },
+    )
+    return 0 if smoke or (balanced and in_time) else 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--smoke", action="store_true", help="3 replicas, 300 SLOs, 10 s interval")
+    _results.add_arguments(parser, "replicas", "2 replicas, 40 SLOs, 3 s interval")
     parser.add_argument("--replicas", type=int, default=FULL.replicas)
     parser.add_argument("--slos", type=int, default=FULL.slos)
     parser.add_argument("--interval", type=float, default=FULL.interval, help="evaluation interval (s)")
@@ -354,8 +376,8 @@ def main() -> int:
     parser.add_argument("--killed", type=int, default=FULL.killed, help="replicas killed with SIGKILL")
     args = parser.parse_args()
     if args.smoke:
-        return run(SMOKE)
-    return run(Scale(args.replicas, args.slos, args.interval, args.lease, args.killed))
+        return run(SMOKE, args.output, True)
+    return run(Scale(args.replicas, args.slos, args.interval, args.lease, args.killed), args.output, False)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ object, an Any its `@type` first).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -18,7 +19,7 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-__all__ = ["render", "to_json"]
+__all__ = ["json_bytes", "render", "to_json"]
 
 # The messages with a JSON form of their own in the proto3 JSON mapping: nothing to reorder.
 _OWN_JSON_FORM = frozenset(
@@ -68,6 +69,13 @@ def render(response: Message, path: Sequence[FieldDescriptor]) -> object:
             f"{parent.DESCRIPTOR.full_name} prints as {type(parent_json).__name__}, not an object"
         )
     return parent_json.get(leaf.json_name)
+
+
+def json_bytes(response: Message, path: Sequence[FieldDescriptor] = ()) -> bytes:
+    """``render`` as the bytes of a response body: compact UTF-8, as Starlette's JSONResponse writes."""
+    return json.dumps(
+        render(response, path), ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
 
 
 def _in_field_order(descriptor: Descriptor, document: object) -> object:

@@ -1,10 +1,11 @@
-"""The gRPC surface: generic method handlers that run the one request pipeline.
+"""The gRPC surface: method handlers that run the one request pipeline.
 
-Registered from the service descriptors instead of the generated ``add_*Servicer_to_server``
-helpers, so that every call goes through the same Pipeline as REST and so that bytes in and out
-are ours: a request that does not parse, or carries a Timestamp outside its range, is
-INVALID_ARGUMENT (grpcio would answer UNKNOWN and log a traceback). Such a request still runs the
-chain (``CallContext.reject``), so it is authenticated, counted and logged like any call.
+Registered from the service descriptors (``add_to_server``: as registered methods, as the
+generated helpers do) instead of through the generated ``add_*Servicer_to_server`` helpers, so
+that every call goes through the same Pipeline as REST and so that bytes in and out are ours:
+a request that does not parse, or carries a Timestamp outside its range, is INVALID_ARGUMENT
+(grpcio would answer UNKNOWN and log a traceback). Such a request still runs the chain
+(``CallContext.reject``), so it is authenticated, counted and logged like any call.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from aegis.api._wellknown import out_of_range
 from aegis.api.pipeline import AbortError, CallContext, Handler, MethodInfo, Pipeline
 from aegis.api.service_binding import ServiceBinding
 
-__all__ = ["generic_handlers", "method_info"]
+__all__ = ["add_to_server", "generic_handlers", "method_info"]
 
 
 def method_info(method: MethodDescriptor) -> MethodInfo:
@@ -34,23 +35,47 @@ def method_info(method: MethodDescriptor) -> MethodInfo:
     )
 
 
+def add_to_server(
+    server: grpc.aio.Server, bindings: Sequence[ServiceBinding], pipeline: Pipeline, logger: logging.Logger
+) -> None:
+    """Serve ``bindings`` on ``server``, as registered methods (as the generated helpers do).
+
+    grpc-core matches a registered method when the call arrives, instead of handing every call
+    to Python to look up among the generic handlers: a measurable part of a cached decision.
+    """
+    for binding in bindings:
+        methods = _method_handlers(binding, pipeline, logger)
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(binding.descriptor.full_name, methods),)
+        )
+        server.add_registered_method_handlers(binding.descriptor.full_name, methods)
+
+
 def generic_handlers(
     bindings: Sequence[ServiceBinding], pipeline: Pipeline, logger: logging.Logger
 ) -> list[grpc.GenericRpcHandler]:
-    handlers: list[grpc.GenericRpcHandler] = []
-    for binding in bindings:
-        methods: dict[str, grpc.RpcMethodHandler] = {}
-        for method in binding.descriptor.methods:
-            if method.client_streaming or method.server_streaming:
-                raise ValueError(f"{method.full_name}: streaming methods are not served")
-            handler = pipeline.handler(method_info(method), getattr(binding.servicer, method.name))
-            methods[method.name] = grpc.unary_unary_rpc_method_handler(
-                _Behavior(method, handler, logger).behavior(),
-                request_deserializer=None,  # bytes in: parsing failures are ours to answer
-                response_serializer=None,  # bytes out
-            )
-        handlers.append(grpc.method_handlers_generic_handler(binding.descriptor.full_name, methods))
-    return handlers
+    return [
+        grpc.method_handlers_generic_handler(
+            binding.descriptor.full_name, _method_handlers(binding, pipeline, logger)
+        )
+        for binding in bindings
+    ]
+
+
+def _method_handlers(
+    binding: ServiceBinding, pipeline: Pipeline, logger: logging.Logger
+) -> dict[str, grpc.RpcMethodHandler]:
+    methods: dict[str, grpc.RpcMethodHandler] = {}
+    for method in binding.descriptor.methods:
+        if method.client_streaming or method.server_streaming:
+            raise ValueError(f"{method.full_name}: streaming methods are not served")
+        handler = pipeline.handler(method_info(method), getattr(binding.servicer, method.name))
+        methods[method.name] = grpc.unary_unary_rpc_method_handler(
+            _Behavior(method, handler, logger).behavior(),
+            request_deserializer=None,  # bytes in: parsing failures are ours to answer
+            response_serializer=None,  # bytes out
+        )
+    return methods
 
 
 class _Behavior:
@@ -89,7 +114,8 @@ class _Behavior:
             raise AssertionError("abort returned") from None  # pragma: no cover - abort always raises
         if context.response_headers:
             await grpc_context.send_initial_metadata(tuple(context.response_headers))
-        return response.SerializeToString()
+        encoded = context.encoded_form(response)
+        return encoded.wire() if encoded is not None else response.SerializeToString()
 
     def _parse(self, raw: bytes) -> Message:
         message = self._request_class()

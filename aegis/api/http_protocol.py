@@ -14,6 +14,10 @@ Found by trying (issue 9, item 8), and uvicorn has no option for any of it:
   trusted Content-Length saw one request where we served two. RFC 9112 section 6.3: such a message
   "ought to be handled as an error", and the connection closed after it: 400 and close.
 
+It also tells the application when a connection is lost: ``scope[WATCH_DISCONNECT](callback)``
+registers a callback (and returns its removal), so that a call can be cancelled the moment its
+client goes, without a second task per request reading ``http.disconnect`` (aegis.api.transcoder).
+
 Each condition is logged through a ThrottledLog: a flood of hostile connections is one line a
 minute, not one per connection.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -32,7 +37,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from aegis.config import Settings
 from aegis.logs import ThrottledLog
 
-__all__ = ["HttpLimits", "guarded_protocol"]
+__all__ = ["WATCH_DISCONNECT", "HttpLimits", "WatchDisconnect", "guarded_protocol"]
+
+# The scope key of the watch: call it with a callback for a lost connection; it returns the removal.
+WATCH_DISCONNECT = "aegis.watch_disconnect"
+WatchDisconnect = Callable[[Callable[[], None]], Callable[[], None]]
 
 _TIMEOUT_408 = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _BUSY_503 = (
@@ -99,6 +108,7 @@ class GuardedH11Protocol(H11Protocol):
         self.conn = _WatchedConnection(self, self.conn)  # type: ignore[assignment]
         self._timer: asyncio.TimerHandle | None = None
         self._refused = False
+        self._on_lost: list[Callable[[], None]] = []
 
     # --- connection ---------------------------------------------------------------------------
 
@@ -118,6 +128,25 @@ class GuardedH11Protocol(H11Protocol):
         if self._refused:
             return
         super().connection_lost(exc)
+        callbacks, self._on_lost = self._on_lost, []
+        for callback in callbacks:
+            callback()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        cycle = self.cycle
+        # The request's task has been created but has not run yet: the scope can still gain the watch.
+        if cycle is not None and WATCH_DISCONNECT not in cycle.scope:
+            cycle.scope[WATCH_DISCONNECT] = self._watch  # type: ignore[literal-required]
+
+    def _watch(self, callback: Callable[[], None]) -> Callable[[], None]:
+        self._on_lost.append(callback)
+
+        def unwatch() -> None:
+            if callback in self._on_lost:
+                self._on_lost.remove(callback)
+
+        return unwatch
 
     def data_received(self, data: bytes) -> None:
         if not self._refused:
@@ -134,9 +163,7 @@ class GuardedH11Protocol(H11Protocol):
         names = {name.lower() for name, _ in event.headers}
         if b"content-length" in names and b"transfer-encoding" in names:
             self.notices.smuggling()
-            raise h11.RemoteProtocolError(
-                "both Content-Length and Transfer-Encoding", error_status_hint=400
-            )
+            raise h11.RemoteProtocolError("both Content-Length and Transfer-Encoding", error_status_hint=400)
         self._arm(self.limits.body_timeout, self._body_too_slow)
 
     def request_end(self) -> None:
@@ -196,6 +223,4 @@ class _WatchedConnection:
 
 def guarded_protocol(limits: HttpLimits, logger: logging.Logger) -> type[GuardedH11Protocol]:
     """A protocol class for ``uvicorn.Config(http=...)`` with these limits and this log."""
-    return type(
-        "GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits, "notices": _Notices(logger)}
-    )
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits, "notices": _Notices(logger)})

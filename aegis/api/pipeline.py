@@ -29,6 +29,7 @@ from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 
 from aegis.api.echo import cap_message
+from aegis.api.encoded import EncodedMessage
 
 __all__ = [
     "AbortError",
@@ -102,6 +103,9 @@ class CallContext:
     not parse, a malformed ``Grpc-Timeout``): the call still runs the chain, with an empty request
     message, so that it is authenticated, counted and logged like any other, and ends with that
     error where the servicer would have been called.
+
+    ``encoded`` is set by a servicer that answers with a message encoded once for every caller
+    (``answer_with``); a transport sends its cached bytes when the response is that very message.
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class CallContext:
         self._trailing_metadata: Metadata = ()
         self._cancelled = False
         self.rejection: AbortError | None = None
+        self.encoded: EncodedMessage | None = None
 
     # --- grpc.aio.ServicerContext's surface -------------------------------------------------
 
@@ -181,6 +186,16 @@ class CallContext:
 
     def mark_cancelled(self) -> None:
         self._cancelled = True
+
+    def answer_with(self, encoded: EncodedMessage) -> Message:
+        """Answer with ``encoded.message``, which the transports may send as its cached bytes."""
+        self.encoded = encoded
+        return encoded.message
+
+    def encoded_form(self, response: Message) -> EncodedMessage | None:
+        """The cached encodings of ``response``, if the servicer answered with one (and nobody swapped it)."""
+        encoded = self.encoded
+        return encoded if encoded is not None and encoded.message is response else None
 
     def reject(self, error: AbortError) -> None:
         """End the call with ``error`` instead of calling the servicer (see the class docstring)."""

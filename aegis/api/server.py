@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from aegis.api.grpc_transport import generic_handlers
+from aegis.api.grpc_transport import add_to_server
 from aegis.api.http_protocol import HttpLimits
 from aegis.api.interceptors import (
     AccessLogInterceptor,
@@ -154,7 +154,7 @@ class Server:
         settings = self.app.settings
         await self.app.start()
         self._grpc = grpc.aio.server()
-        self._grpc.add_generic_rpc_handlers(generic_handlers(self._bindings, self._pipeline, self.app.logger))
+        add_to_server(self._grpc, self._bindings, self._pipeline, self.app.logger)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._grpc)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         add_reflection(self._grpc, (*_SERVICE_NAMES, health_service))

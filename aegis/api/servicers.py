@@ -16,6 +16,7 @@ from typing import NoReturn
 
 import grpc
 
+from aegis.api.answers import DecideAnswers
 from aegis.api.convert import (
     decision_from_pb,
     decision_to_pb,
@@ -53,11 +54,13 @@ def _unknown_slo_message(slo_id: str, known: list[str]) -> str:
 class GateServicer(gate_pb2_grpc.GateServiceServicer):
     def __init__(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
+        self._answers = DecideAnswers(lambda: scheduler.catalog.entries.keys())
 
     async def Decide(self, request: gate_pb2.DecideRequest, context: Context) -> gate_pb2.DecideResponse:
         evaluation = await self._decide(request.slo_id, request.force_fresh, context)
-        answer = dry_run.answer(evaluation, requested=request.dry_run)
-        return gate_pb2.DecideResponse(evaluation=evaluation_to_pb(answer))
+        # The same evaluation gets the same answer, encoded once (aegis.api.answers).
+        encoded = self._answers.answer(evaluation, requested_dry_run=request.dry_run)
+        return context.answer_with(encoded)  # type: ignore[return-value]
 
     async def GetServiceState(
         self, request: gate_pb2.GetServiceStateRequest, context: Context

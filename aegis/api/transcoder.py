@@ -7,7 +7,7 @@ the HTTP request; the response, or the error as google.rpc.Status, is written as
 Nothing here names an aegis endpoint: the contract in proto/ is the only routing table.
 docs/rest.md lists every choice (unknown query parameters, bodies, 404 vs 405, trailing slashes...).
 
-This module compiles the rules into routes and serves them; the pieces live beside it:
+This module serves the routes; the pieces live beside it: `_rest_routes` (http rules -> routes),
 `rest_context` (HTTP request -> CallContext), `_rest_request` (HTTP request -> request message)
 and `_rest_response` (response message -> JSON).
 """
@@ -16,39 +16,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, unquote
 
 import grpc
-from google.api import annotations_pb2, http_pb2
-from google.protobuf import message_factory
-from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from starlette.applications import Starlette
 from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from aegis.api._rest_request import (
-    FieldPath,
-    RequestBinding,
-    build_request,
-    is_singular_message,
-    overlaps,
-    settable_from_text,
-)
-from aegis.api._rest_response import render
-from aegis.api.errors import StatusError, code_for_http_status, status_response
-from aegis.api.grpc_transport import method_info
-from aegis.api.httprule import PathTemplate, TemplateError, parse_template
-from aegis.api.pipeline import AbortError, CallContext, Handler, Pipeline
+from aegis.api._rest_request import ParsedRequests, build_request
+from aegis.api._rest_response import json_bytes
+from aegis.api._rest_routes import RestConfigError, RestRoute, compile_routes
+from aegis.api.errors import JSON_MEDIA_TYPE, StatusError, code_for_http_status, status_response
+from aegis.api.http_protocol import WATCH_DISCONNECT, WatchDisconnect
+from aegis.api.pipeline import AbortError, CallContext, Pipeline
 from aegis.api.rest_context import context_for
 from aegis.api.service_binding import ServiceBinding
 
@@ -74,10 +62,6 @@ _ALLOWED_KEY = "aegis.rest.allowed"
 # --- Public surface ---------------------------------------------------------------------------
 
 
-class RestConfigError(ValueError):
-    """An http rule that cannot be served (bad template, unknown field, clashing routes...)."""
-
-
 def build_rest_app(
     bindings: Sequence[ServiceBinding],
     *,
@@ -95,7 +79,7 @@ def build_rest_app(
     """
     log = logger or logging.getLogger(__name__)
     transcoding = _TranscodingRoute(
-        _compile_routes(bindings, pipeline or Pipeline(logger=log)), log, max_body_size, default_timeout
+        compile_routes(bindings, pipeline or Pipeline(logger=log)), log, max_body_size, default_timeout
     )
     app = Starlette(
         routes=[*routes, transcoding],
@@ -106,154 +90,6 @@ def build_rest_app(
     return app
 
 
-# --- Compiling http rules into routes ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Rpc:
-    name: str
-    handler: Handler  # the pipeline around the servicer method
-    request_class: type[Message]
-    response_class: type[Message]
-
-
-@dataclass(frozen=True)
-class _RestRoute:
-    """One (HTTP method, path template) pair of an http rule, resolved against the messages."""
-
-    http_method: str  # upper case, or "*" (custom kind "*": any method)
-    template: PathTemplate
-    rpc: _Rpc
-    request: RequestBinding
-    response_body: FieldPath  # (): the whole response
-
-    @property
-    def label(self) -> str:
-        return self.request.label
-
-
-_HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-def _compile_routes(bindings: Sequence[ServiceBinding], pipeline: Pipeline) -> list[_RestRoute]:
-    routes: list[_RestRoute] = []
-    seen: dict[tuple[str, str], _RestRoute] = {}
-    for binding in bindings:
-        for method in binding.descriptor.methods:
-            rules = _http_rules(method)
-            if not rules:
-                continue
-            rpc = _resolve_rpc(method, binding.servicer, pipeline)
-            for rule in rules:
-                route = _compile_rule(method, rule, rpc)
-                clash = seen.get((route.http_method, route.template.shape))
-                if clash is not None:
-                    raise RestConfigError(
-                        f"{rpc.name}: {route.label} matches the same requests as {clash.label} "
-                        f"of {clash.rpc.name}"
-                    )
-                seen[(route.http_method, route.template.shape)] = route
-                routes.append(route)
-    return routes
-
-
-def _http_rules(method: MethodDescriptor) -> list[http_pb2.HttpRule]:
-    options = method.GetOptions()
-    if not options.HasExtension(annotations_pb2.http):
-        return []
-    rule = options.Extensions[annotations_pb2.http]
-    for extra in rule.additional_bindings:
-        if extra.additional_bindings:
-            raise RestConfigError(f"{method.full_name}: additional_bindings cannot be nested")
-    return [rule, *rule.additional_bindings]
-
-
-def _resolve_rpc(method: MethodDescriptor, servicer: object, pipeline: Pipeline) -> _Rpc:
-    if method.client_streaming or method.server_streaming:
-        raise RestConfigError(f"{method.full_name}: streaming methods cannot be transcoded to REST")
-    handler = getattr(servicer, method.name, None)
-    if not callable(handler):
-        raise RestConfigError(
-            f"{method.full_name}: servicer {type(servicer).__name__} has no method {method.name}"
-        )
-    return _Rpc(
-        name=method.full_name,
-        handler=pipeline.handler(method_info(method), handler),
-        request_class=message_factory.GetMessageClass(method.input_type),
-        response_class=message_factory.GetMessageClass(method.output_type),
-    )
-
-
-def _compile_rule(method: MethodDescriptor, rule: http_pb2.HttpRule, rpc: _Rpc) -> _RestRoute:
-    http_method, path = _pattern(method, rule)
-    where = f"{rpc.name} ({http_method} {path!r})"
-    try:
-        template = parse_template(path)
-    except TemplateError as err:
-        raise RestConfigError(f"{where}: {err}") from err
-    request = method.input_type
-    path_fields: dict[str, FieldPath] = {}
-    for variable in template.variables:
-        field_path = _resolve(request, variable.field_path, where)
-        if field_path[-1].is_repeated or not settable_from_text(field_path[-1]):
-            raise RestConfigError(
-                f"{where}: path variable {{{variable.field_path}}} must name a singular scalar, enum, "
-                "Timestamp, Duration, FieldMask or wrapper field"
-            )
-        path_fields[variable.field_path] = field_path
-    body = _body_path(request, rule.body, where)
-    if body is not None and http_method == "GET":
-        raise RestConfigError(f"{where}: a GET rule cannot take a body")
-    if body:
-        for name, field_path in path_fields.items():
-            if overlaps(body, field_path):
-                raise RestConfigError(f"{where}: field {name} is bound by both the path and the body")
-    response_body = _resolve(method.output_type, rule.response_body, where) if rule.response_body else ()
-    request_binding = RequestBinding(
-        f"{http_method} {template}", request, rpc.request_class, path_fields, body
-    )
-    return _RestRoute(http_method, template, rpc, request_binding, response_body)
-
-
-def _pattern(method: MethodDescriptor, rule: http_pb2.HttpRule) -> tuple[str, str]:
-    kind = rule.WhichOneof("pattern")
-    if kind is None:
-        raise RestConfigError(
-            f"{method.full_name}: http rule sets none of get, put, post, delete, patch, custom"
-        )
-    if kind != "custom":
-        return kind.upper(), str(getattr(rule, kind))
-    custom_kind = rule.custom.kind
-    if custom_kind != "*" and not _HTTP_TOKEN.fullmatch(custom_kind):
-        raise RestConfigError(f"{method.full_name}: custom http method {custom_kind!r} is not an HTTP token")
-    return custom_kind.upper(), rule.custom.path
-
-
-def _body_path(request: Descriptor, body: str, where: str) -> FieldPath | None:
-    if not body:
-        return None
-    if body == "*":
-        return ()
-    return _resolve(request, body, where)
-
-
-def _resolve(message: Descriptor, dotted: str, where: str) -> FieldPath:
-    """Proto field names "a.b" -> descriptors; every step but the last must be a singular message."""
-    path: list[FieldDescriptor] = []
-    current: Descriptor | None = message
-    for name in dotted.split("."):
-        if current is None or (path and not is_singular_message(path[-1])):
-            raise RestConfigError(
-                f"{where}: {'.'.join(f.name for f in path)} is not a singular message field"
-            )
-        field = current.fields_by_name.get(name)
-        if field is None:
-            raise RestConfigError(f"{where}: {current.full_name} has no field {name!r}")
-        path.append(field)
-        current = field.message_type
-    return tuple(path)
-
-
 # --- Serving the compiled routes ---------------------------------------------------------------
 
 
@@ -262,7 +98,7 @@ class _TranscodingRoute(BaseRoute):
 
     def __init__(
         self,
-        routes: Sequence[_RestRoute],
+        routes: Sequence[RestRoute],
         logger: logging.Logger,
         max_body_size: int,
         default_timeout: float | None,
@@ -271,6 +107,7 @@ class _TranscodingRoute(BaseRoute):
         self._logger = logger
         self._max_body_size = max_body_size
         self._default_timeout = default_timeout
+        self._parsed = ParsedRequests()
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
@@ -293,7 +130,7 @@ class _TranscodingRoute(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        matched: tuple[_RestRoute, dict[str, str]] | None = scope.get(_MATCH_KEY)
+        matched: tuple[RestRoute, dict[str, str]] | None = scope.get(_MATCH_KEY)
         if matched is None:
             allowed = ", ".join(scope[_ALLOWED_KEY])
             response: Response | None = status_response(
@@ -308,7 +145,7 @@ class _TranscodingRoute(BaseRoute):
             await response(scope, receive, send)
 
     async def _serve(
-        self, route: _RestRoute, variables: Mapping[str, str], request: Request, receive: Receive
+        self, route: RestRoute, variables: Mapping[str, str], request: Request, receive: Receive
     ) -> Response | None:
         """The response, or None when the client went away (its work is cancelled, nothing is sent).
 
@@ -317,7 +154,9 @@ class _TranscodingRoute(BaseRoute):
         """
         context = context_for(request, self._default_timeout)
         try:
-            message = await build_request(route.request, variables, request, self._max_body_size)
+            message = await build_request(
+                route.request, variables, request, self._max_body_size, self._parsed
+            )
         except StatusError as err:
             message = route.rpc.request_class()
             if context.rejection is None:
@@ -325,6 +164,43 @@ class _TranscodingRoute(BaseRoute):
         except ClientDisconnect:
             self._logger.info("%s: the client disconnected while sending its request", route.rpc.name)
             return None
+        watch: WatchDisconnect | None = request.scope.get(WATCH_DISCONNECT)
+        if watch is None:  # another ASGI server: watch for http.disconnect beside the call
+            return await self._call_watching_receive(route, message, context, receive)
+        return await self._call_until_disconnect(route, message, context, watch)
+
+    async def _call_until_disconnect(
+        self, route: RestRoute, message: Message, context: CallContext, watch: WatchDisconnect
+    ) -> Response | None:
+        """The call in this very task, cancelled by our HTTP protocol if the connection is lost.
+
+        No second task and no asyncio.wait per request: they cost more than a cached decision.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        gone = False
+
+        def lost() -> None:
+            nonlocal gone
+            gone = True
+            context.mark_cancelled()
+            task.cancel()
+
+        unwatch = watch(lost)
+        try:
+            return await self._call(route, message, context)
+        except asyncio.CancelledError:
+            if not gone:
+                raise
+            task.uncancel()
+        finally:
+            unwatch()
+        self._logger.info("%s: the client disconnected; its call was cancelled", route.rpc.name)
+        return None
+
+    async def _call_watching_receive(
+        self, route: RestRoute, message: Message, context: CallContext, receive: Receive
+    ) -> Response | None:
         call = asyncio.create_task(self._call(route, message, context))
         gone = asyncio.create_task(_disconnected(receive))
         await asyncio.wait({call, gone}, return_when=asyncio.FIRST_COMPLETED)
@@ -336,7 +212,7 @@ class _TranscodingRoute(BaseRoute):
         self._logger.info("%s: the client disconnected; its call was cancelled", route.rpc.name)
         return None
 
-    async def _call(self, route: _RestRoute, message: Message, context: CallContext) -> Response:
+    async def _call(self, route: RestRoute, message: Message, context: CallContext) -> Response:
         rpc = route.rpc
         try:
             result = await rpc.handler(message, context)
@@ -346,11 +222,15 @@ class _TranscodingRoute(BaseRoute):
                 aborted.code, aborted.details, http_status=aborted.http_status, headers=headers
             )
         try:
-            body = render(result, route.response_body)
+            encoded = context.encoded_form(result)
+            if encoded is not None:
+                body = encoded.json(route.response_body)
+            else:
+                body = json_bytes(result, route.response_body)
         except Exception:
             self._logger.exception("%s: cannot encode the response as JSON", rpc.name)
             return status_response(grpc.StatusCode.INTERNAL, _INTERNAL_MESSAGE)
-        return JSONResponse(body, headers=dict(context.response_headers))
+        return Response(body, headers=dict(context.response_headers), media_type=JSON_MEDIA_TYPE)
 
 
 async def _disconnected(receive: Receive) -> None:

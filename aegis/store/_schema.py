@@ -112,6 +112,25 @@ Index(
 )
 Index("ix_audit_decision_time", evaluations.c.decision, evaluations.c.evaluated_at, evaluations.c.id)
 Index("ix_audit_time", evaluations.c.evaluated_at, evaluations.c.id)
+# Revision 0004: the filters that had no index of their own at 1,000,000 rows (bench_audit.py,
+# docs/benchmarks.md): an SLO's WARNs or BLOCKs (walked the decision index, 200+ ms), a
+# service's decisions of one kind, and an environment alone (walked every row).
+Index(
+    "ix_audit_slo_decision_time",
+    evaluations.c.slo_id,
+    evaluations.c.decision,
+    evaluations.c.evaluated_at,
+    evaluations.c.id,
+)
+Index(
+    "ix_audit_service_env_decision_time",
+    evaluations.c.service,
+    evaluations.c.environment,
+    evaluations.c.decision,
+    evaluations.c.evaluated_at,
+    evaluations.c.id,
+)
+Index("ix_audit_env_time", evaluations.c.environment, evaluations.c.evaluated_at, evaluations.c.id)
 
 # How far each import from an older product has got, so that importing again (every
 # start on SQLite) reads only rows written since, e.g. by a v0.1.0 someone rolled back to.

@@ -24,7 +24,7 @@ from aegis.engine.model import Evaluation
 from aegis.store import database
 from aegis.store._codec import evaluation_to_row, row_to_evaluation
 from aegis.store._paging import Cursor, decode_page_token, encode_page_token, filter_fingerprint
-from aegis.store._query import TOTAL_COLUMN, count_statement, page_statement
+from aegis.store._query import TOTAL_COLUMN, count_statement, newest_first, page_statement
 from aegis.store._schema import evaluations
 from aegis.store.base import MAX_LIMIT, AuditPage, AuditQuery, InvalidQueryError, RecordRejectedError
 from aegis.store.database import AuditStoreOpenError
@@ -108,6 +108,8 @@ class SQLAuditStore:
         limit = min(max(query.limit, 1), MAX_LIMIT)
         # One row more than asked says whether another page exists.
         rows = await asyncio.to_thread(self._fetch, page_statement(query, cursor, limit + 1))
+        if query.offset:
+            rows = newest_first(rows)
         records = tuple(row_to_evaluation(row._mapping) for row in rows[:limit])
         token = None
         if len(rows) > limit:

@@ -12,6 +12,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
@@ -20,6 +21,7 @@ import uvicorn
 from google.protobuf.message import Message
 
 from aegis.api.grpc_transport import generic_handlers
+from aegis.api.http_protocol import HttpLimits, guarded_protocol
 from aegis.api.interceptors import DeadlineInterceptor, RequestIdInterceptor
 from aegis.api.pipeline import AbortError, CallContext, Handler, Pipeline
 from aegis.api.rest_context import forwarded_metadata, parse_grpc_timeout
@@ -155,8 +157,10 @@ class Surfaces:
     rest_port: int
 
 
-@pytest.fixture
-async def slow() -> AsyncIterator[Surfaces]:
+# Plain uvicorn, and our HTTP protocol, which tells a call that its connection was lost (the
+# transcoder then cancels it in place, instead of watching for http.disconnect in a second task).
+@pytest.fixture(params=["uvicorn-h11", "guarded-h11"])
+async def slow(request: pytest.FixtureRequest) -> AsyncIterator[Surfaces]:
     gate = SlowGate()
     pipeline = Pipeline([RequestIdInterceptor(), DeadlineInterceptor()])
     bindings = [ServiceBinding(GATE, gate)]
@@ -167,8 +171,13 @@ async def slow() -> AsyncIterator[Surfaces]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
+    protocol: dict[str, Any] = (
+        {"http": guarded_protocol(HttpLimits(), LOGGER)} if request.param == "guarded-h11" else {}
+    )
     rest = uvicorn.Server(
-        uvicorn.Config(build_rest_app(bindings, pipeline=pipeline), lifespan="off", log_level="warning")
+        uvicorn.Config(
+            build_rest_app(bindings, pipeline=pipeline), lifespan="off", log_level="warning", **protocol
+        )
     )
     task = asyncio.create_task(rest.serve(sockets=[sock]))
     while not rest.started:  # noqa: ASYNC110 - uvicorn offers no event for this
@@ -221,6 +230,12 @@ async def test_rest_client_that_disconnects_cancels_its_work(slow: Surfaces) -> 
     writer.close()
     await writer.wait_closed()
     await asyncio.wait_for(slow.gate.cancelled.wait(), 5)
+    # The server goes on answering: the cancellation was the call's, not the server's.
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{slow.rest_port}", timeout=10) as client:
+        response = await client.post(
+            "/v1/gate/decision", json={"sloID": "x"}, headers={"Grpc-Timeout": "50m"}
+        )
+    assert response.status_code == 504
 
 
 # --- Pieces ----------------------------------------------------------------------------------------

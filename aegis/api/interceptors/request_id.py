@@ -7,8 +7,8 @@ their call with the server's log line.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 from google.protobuf.message import Message
 
@@ -20,7 +20,8 @@ _SANE = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """128 random bits as 32 hex characters (what uuid4().hex gave, without building a UUID)."""
+    return os.urandom(16).hex()
 
 
 class RequestIdInterceptor:
