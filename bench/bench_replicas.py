@@ -225,8 +225,19 @@ def baseline(server: PostgresServer, slo_dir: Path, scale: Scale, logs: Path) ->
     db = Database(server, create_database(server, "bench_one"))
     upgrade(db)
     with replicas(db, slo_dir, ["solo"], scale, logs):
-        wait_all_evaluated(db, scale, {"solo"}, timeout=30 * scale.interval)
+        # Not "until every SLO is evaluated": one replica may not keep up with all of them (that is
+        # what replicas are for); its cost per evaluation is measured all the same.
+        wait_first_evaluations(db, timeout=30 * scale.interval)
+        time.sleep(scale.interval)
         return measure_load(db, server, scale.interval)
+
+
+def wait_first_evaluations(db: Database, timeout: float) -> None:
+    started = time.monotonic()
+    while not db.evaluated_by():
+        if time.monotonic() - started > timeout:
+            raise SystemExit(f"no evaluation within {timeout:g}s")
+        time.sleep(1.0)
 
 
 def upgrade(db: Database) -> None:
