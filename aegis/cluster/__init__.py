@@ -104,3 +104,4 @@ class Cluster:
 
     async def stop(self) -> None:
         await self.latest.stop()
+        self.link.close()

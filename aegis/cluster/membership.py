@@ -112,7 +112,9 @@ class ReplicaMembership:
         while True:
             sent = self._timer.monotonic()
             try:
-                live = await self._link.run(_sql.heartbeat, self._link.engine, self.replica_id, self.lease)
+                live = await self._link.run_control(
+                    _sql.heartbeat, self._link.engine, self.replica_id, self.lease
+                )
             except DatabaseUnavailable:
                 if self._owned and self._timer.monotonic() >= self._lease_until:
                     self._logger.error(

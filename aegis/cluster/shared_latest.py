@@ -148,7 +148,7 @@ class SharedLatest:
     async def sync(self) -> None:
         """Read what changed since the last read; DatabaseUnavailable when the database cannot say."""
         started = self._timer.monotonic()
-        xmin, rows = await self._link.run(
+        xmin, rows = await self._link.run_control(
             _sql.read_changes, self._link.engine, self._xmin, frozenset(self._incomplete)
         )
         for row in rows:
