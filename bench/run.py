@@ -26,6 +26,10 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("bench_audit_ingest.py", []),
     ("bench_replay.py", []),
     ("bench_reload.py", []),
+    ("bench_recorded_series.py", []),
+    ("bench_evaluation.py", ["--slos", "1000", "10000"]),
+    ("bench_footprint.py", ["--slos", "10000"]),
+    ("bench_detection.py", []),
     ("bench_replicas.py", []),
 ]
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import math
 import shutil
 import subprocess
@@ -260,14 +261,29 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def running_prometheus(blocks: Path, workdir: Path, port: int | None = None) -> Iterator[ServerProcess]:
-    """Prometheus over a copy of ``blocks`` (so several servers can share one backfill)."""
+def running_prometheus(
+    blocks: Path,
+    workdir: Path,
+    port: int | None = None,
+    *,
+    rule_files: Sequence[Path] = (),
+    evaluation_interval: str = "1m",
+) -> Iterator[ServerProcess]:
+    """Prometheus over a copy of ``blocks`` (so several servers can share one backfill).
+
+    ``rule_files`` are loaded (``rule_files:``) and evaluated every ``evaluation_interval``.
+    """
     binary = require_binary("prometheus", "/usr/bin/prometheus")
     workdir.mkdir(parents=True, exist_ok=True)
     data = workdir / "data"
     shutil.copytree(blocks, data, dirs_exist_ok=True)
     config = workdir / "prometheus.yml"
-    config.write_text("global: {scrape_interval: 15s}\nscrape_configs: []\n", encoding="utf-8")
+    rules = "".join(f"  - {json.dumps(str(path))}\n" for path in rule_files)
+    config.write_text(
+        f"global: {{scrape_interval: 15s, evaluation_interval: {evaluation_interval}}}\nscrape_configs: []\n"
+        + (f"rule_files:\n{rules}" if rules else ""),
+        encoding="utf-8",
+    )
     port = port or free_port()
     server = ServerProcess(
         [

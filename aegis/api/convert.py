@@ -7,13 +7,17 @@ scheduler and store work on frozen dataclasses.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from aegis.engine.model import BudgetOutcome, Evaluation, SLIResult
+from aegis.engine.model import BudgetOutcome, DeploymentContext, Evaluation, GateRequest, SLIResult
 from aegis.scheduler import SLOState
 from aegis.spec.model import SLO, Decision, SLIType
-from aegis.v1 import evaluation_pb2, slo_pb2
+from aegis.v1 import audit_pb2, evaluation_pb2, slo_pb2
+
+if TYPE_CHECKING:
+    from aegis.store.verify import ChainReport
 
 _DECISION_TO_PB: dict[Decision, evaluation_pb2.Decision] = {
     Decision.ALLOW: evaluation_pb2.ALLOW,
@@ -59,7 +63,7 @@ def evaluation_to_pb(evaluation: Evaluation) -> evaluation_pb2.Evaluation:
         has_missing_data=evaluation.has_missing_data,
         has_too_few_data_points=evaluation.has_too_few_data_points,
         has_clamped_data=evaluation.has_clamped_data,
-        id=evaluation.evaluation_id,
+        id=evaluation.record_id,
     )
     message.sli.CopyFrom(sli_to_pb(evaluation.sli))
     for window, burn in evaluation.burn_rates.items():
@@ -87,7 +91,63 @@ def evaluation_to_pb(evaluation: Evaluation) -> evaluation_pb2.Evaluation:
     message.dry_run = evaluation.dry_run
     if evaluation.would_be_decision is not None:
         message.would_be_decision = decision_to_pb(evaluation.would_be_decision)
+    if evaluation.gate_request is not None:
+        message.gate_request.CopyFrom(gate_request_to_pb(evaluation.gate_request))
+        message.record_kind = evaluation_pb2.AUDIT_RECORD_KIND_GATE_REQUEST
+    elif evaluation.chain is not None:
+        message.record_kind = evaluation_pb2.AUDIT_RECORD_KIND_EVALUATION
+    if evaluation.chain is not None:
+        link = evaluation.chain
+        message.chain.CopyFrom(
+            evaluation_pb2.AuditChainLink(
+                sequence=link.sequence, previous_hash=link.previous_hash, record_hash=link.record_hash
+            )
+        )
     return message
+
+
+def gate_request_to_pb(request: GateRequest) -> evaluation_pb2.GateRequestRecord:
+    context = request.deployment
+    message = evaluation_pb2.GateRequestRecord(
+        deployment_id=context.deployment_id,
+        commit=context.commit,
+        pipeline_url=context.pipeline_url,
+        caller=context.caller,
+        api_key_name=request.api_key_name,
+    )
+    message.requested_at.CopyFrom(timestamp_to_pb(request.requested_at))
+    return message
+
+
+# Free text from pipelines goes into the audit: bounded, so a request cannot bloat it.
+DEPLOYMENT_FIELD_MAX = 512
+
+
+def deployment_from_pb(message: evaluation_pb2.DeploymentContext) -> DeploymentContext:
+    """The request's context; ValueError naming the field that is too long."""
+    values = {
+        "deploymentID": message.deployment_id,
+        "commit": message.commit,
+        "pipelineURL": message.pipeline_url,
+        "caller": message.caller,
+    }
+    return deployment_from_values(values)
+
+
+def deployment_from_values(values: dict[str, str]) -> DeploymentContext:
+    """From the contract's JSON names (``deploymentID``...); ValueError for a value too long."""
+    for name, value in values.items():
+        if len(value) > DEPLOYMENT_FIELD_MAX:
+            raise ValueError(
+                f"deployment.{name} is {len(value)} characters long; "
+                f"at most {DEPLOYMENT_FIELD_MAX} are recorded"
+            )
+    return DeploymentContext(
+        deployment_id=values.get("deploymentID", "").strip(),
+        commit=values.get("commit", "").strip(),
+        pipeline_url=values.get("pipelineURL", "").strip(),
+        caller=values.get("caller", "").strip(),
+    )
 
 
 def budget_to_pb(budget: BudgetOutcome) -> evaluation_pb2.BudgetPolicyResult:
@@ -174,3 +234,23 @@ def slo_to_pb(slo: SLO, state: SLOState | None = None, load_error: str | None = 
         message.status.last_evaluated_at.CopyFrom(timestamp_to_pb(state.latest.timestamp))
     message.status.last_error = state.last_error or ""
     return message
+
+
+def chain_report_to_pb(report: ChainReport) -> audit_pb2.VerifyAuditChainResponse:
+    def link(place: tuple[int, str]) -> evaluation_pb2.AuditChainLink:
+        return evaluation_pb2.AuditChainLink(sequence=place[0], record_hash=place[1])
+
+    response = audit_pb2.VerifyAuditChainResponse(
+        intact=report.intact,
+        records_checked=report.records_checked,
+        anchor=link(report.anchor),
+        head=link(report.head),
+        unchained_records=report.unchained,
+        expected_head_problem=report.expected_head_problem or "",
+    )
+    if report.first_broken is not None:
+        broken = report.first_broken
+        response.first_broken.CopyFrom(
+            audit_pb2.BrokenAuditRecord(sequence=broken.sequence, id=broken.record_id, problem=broken.problem)
+        )
+    return response

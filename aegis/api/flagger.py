@@ -9,6 +9,7 @@ rollout: counts a failed check toward rollback). The Canary's webhook says what 
       sloID: checkout-availability     # or: service + environment (worst decision wins)
       failOn: warn                     # optional: block (the default) or warn
       fresh: "true"                    # optional: evaluate now instead of the latest evaluation
+      deploymentID: checkout-v42       # optional, for the audit; also commit, pipelineURL, caller
 
 Metadata values are strings in a Canary (``map[string]string``). An unknown key is refused with
 a suggestion, like an unknown SLO field: a typo must not silently gate on nothing.
@@ -17,7 +18,7 @@ a suggestion, like an unknown SLO field: a typo must not silently gate on nothin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from aegis.spec.model import Decision
@@ -25,7 +26,9 @@ from aegis.spec.suggest import closest_name
 
 __all__ = ["METADATA_KEYS", "FlaggerGate", "parse_metadata"]
 
-METADATA_KEYS = ("sloID", "service", "environment", "failOn", "fresh")
+# Recorded with the gate request in the audit (aegis.api.servicers fills in Flagger's defaults).
+DEPLOYMENT_KEYS = ("deploymentID", "commit", "pipelineURL", "caller")
+METADATA_KEYS = ("sloID", "service", "environment", "failOn", "fresh", *DEPLOYMENT_KEYS)
 _FAIL_ON = {"block": Decision.BLOCK, "warn": Decision.WARN}
 _BOOLEANS = {"true": True, "false": False}
 
@@ -40,6 +43,8 @@ class FlaggerGate:
     # The least severe decision that fails the webhook.
     fail_on: Decision = Decision.BLOCK
     fresh: bool = False
+    # deploymentID, commit, pipelineURL, caller as the metadata gives them (absent keys absent).
+    deployment: dict[str, str] = field(default_factory=dict)
 
     def fails(self, decision: Decision) -> bool:
         return decision.severity >= self.fail_on.severity
@@ -71,6 +76,7 @@ def parse_metadata(metadata: Mapping[str, str]) -> FlaggerGate:
         environment,
         fail_on=_choice(metadata, "failOn", _FAIL_ON, Decision.BLOCK),
         fresh=_choice(metadata, "fresh", _BOOLEANS, False),
+        deployment={key: metadata[key].strip() for key in DEPLOYMENT_KEYS if metadata.get(key, "").strip()},
     )
 
 

@@ -69,7 +69,9 @@ _SERVICE_NAMES = (
 
 def build_bindings(app: Application) -> list[ServiceBinding]:
     return [
-        ServiceBinding(gate_pb2.DESCRIPTOR.services_by_name["GateService"], GateServicer(app.scheduler)),
+        ServiceBinding(
+            gate_pb2.DESCRIPTOR.services_by_name["GateService"], GateServicer(app.scheduler, app.audit)
+        ),
         ServiceBinding(slo_pb2.DESCRIPTOR.services_by_name["SLOService"], SLOServicer(app.scheduler)),
         ServiceBinding(
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"], AuditServicer(app.store, app.logger)

@@ -18,8 +18,11 @@ import grpc
 
 from aegis.api.answers import DecideAnswers
 from aegis.api.convert import (
+    chain_report_to_pb,
     decision_from_pb,
     decision_to_pb,
+    deployment_from_pb,
+    deployment_from_values,
     evaluation_to_pb,
     slo_to_pb,
     timestamp_from_pb,
@@ -27,13 +30,24 @@ from aegis.api.convert import (
 )
 from aegis.api.echo import echo
 from aegis.api.flagger import parse_metadata
+from aegis.api.gate_requests import GateRequestLog
 from aegis.api.pipeline import CallContext
 from aegis.engine import dry_run
-from aegis.engine.model import Evaluation
+from aegis.engine.model import DeploymentContext, Evaluation
 from aegis.scheduler import Scheduler
+from aegis.scheduler.journal import Journal, NoJournal
+from aegis.scheduler.timing import Clock, utc_now
 from aegis.spec.model import Decision
-from aegis.store.base import DEFAULT_LIMIT, MAX_LIMIT, AuditQuery, AuditStore, InvalidQueryError
-from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc, slo_pb2, slo_pb2_grpc
+from aegis.store.base import DEFAULT_LIMIT, MAX_LIMIT, AuditQuery, AuditStore, InvalidQueryError, RecordKind
+from aegis.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    evaluation_pb2,
+    gate_pb2,
+    gate_pb2_grpc,
+    slo_pb2,
+    slo_pb2_grpc,
+)
 
 Context = CallContext
 
@@ -52,15 +66,32 @@ def _unknown_slo_message(slo_id: str, known: list[str]) -> str:
 
 
 class GateServicer(gate_pb2_grpc.GateServiceServicer):
-    def __init__(self, scheduler: Scheduler) -> None:
+    """Every gate request (Decide, FlaggerWebhook) is recorded through ``journal`` before it is
+    answered: the evaluation that answered it, who asked (API key, deployment context) and when.
+    Identical repeats share one record (aegis.api.gate_requests)."""
+
+    def __init__(self, scheduler: Scheduler, journal: Journal | None = None, clock: Clock = utc_now) -> None:
         self._scheduler = scheduler
+        self._requests = GateRequestLog(journal or NoJournal(), clock)
         self._answers = DecideAnswers(lambda: scheduler.catalog.entries.keys())
 
     async def Decide(self, request: gate_pb2.DecideRequest, context: Context) -> gate_pb2.DecideResponse:
+        try:
+            deployment = deployment_from_pb(request.deployment)
+        except ValueError as err:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(err))
         evaluation = await self._decide(request.slo_id, request.force_fresh, context)
+        recorded = dry_run.recorded(evaluation, dry_run.FROM_REQUEST) if request.dry_run else evaluation
+        await self._record_request(recorded, deployment, context)
         # The same evaluation gets the same answer, encoded once (aegis.api.answers).
         encoded = self._answers.answer(evaluation, requested_dry_run=request.dry_run)
         return context.answer_with(encoded)  # type: ignore[return-value]
+
+    async def _record_request(
+        self, evaluation: Evaluation, deployment: DeploymentContext, context: Context
+    ) -> None:
+        principal = context.attributes.get("principal")
+        await self._requests.record(evaluation, deployment, str(getattr(principal, "name", "") or ""))
 
     async def GetServiceState(
         self, request: gate_pb2.GetServiceStateRequest, context: Context
@@ -91,12 +122,19 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
             gate = parse_metadata(request.metadata)
         except ValueError as err:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(err))
+        try:
+            deployment = deployment_from_values(_flagger_deployment(request, gate.deployment))
+        except ValueError as err:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"webhook metadata: {err}")
         if gate.slo_id is not None:
-            evaluation = dry_run.answer(await self._decide(gate.slo_id, gate.fresh, context))
-            state = _State(evaluation.decision, list(evaluation.reasons), [evaluation])
+            recorded = await self._decide(gate.slo_id, gate.fresh, context)
+            evaluation = dry_run.answer(recorded)
+            state = _State(evaluation.decision, list(evaluation.reasons), [evaluation], recorded=[recorded])
         else:
             assert gate.service is not None and gate.environment is not None
             state = await self._service_state(gate.service, gate.environment, gate.fresh, context)
+        # One record per SLO answered, committed together (one group commit, not one each).
+        await asyncio.gather(*(self._record_request(r, deployment, context) for r in state.recorded))
         if gate.fails(state.decision):
             message = f"{state.decision.name} {gate.target}: {'; '.join(state.reasons)}"
             await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, message)
@@ -141,13 +179,14 @@ class GateServicer(gate_pb2_grpc.GateServiceServicer):
         state = _State(Decision.ALLOW, [], [], members)
         decisions: list[Decision] = []
         for slo_id, recorded in zip(members, latest, strict=True):
-            evaluation = dry_run.answer(recorded) if recorded is not None else None
-            if evaluation is None:
+            if recorded is None:
                 decisions.append(Decision.WARN)
                 state.reasons.append(f"{slo_id}: not evaluated yet")
                 continue
+            evaluation = dry_run.answer(recorded)
             decisions.append(evaluation.decision)
             state.evaluations.append(evaluation)
+            state.recorded.append(recorded)
             if evaluation.decision is not Decision.ALLOW:
                 state.reasons.append(f"{slo_id}: {evaluation.decision.name}: {'; '.join(evaluation.reasons)}")
         state.decision = Decision.worst(decisions)
@@ -162,6 +201,19 @@ class _State:
     evaluations: list[Evaluation]
     # Every SLO id behind the state, evaluated or not.
     members: list[str] = field(default_factory=list)
+    # The evaluations as recorded (a dry run keeps the policy's decision), one per answer.
+    recorded: list[Evaluation] = field(default_factory=list)
+
+
+def _flagger_deployment(request: gate_pb2.FlaggerWebhookRequest, given: dict[str, str]) -> dict[str, str]:
+    """The webhook's deployment context: its metadata, else what Flagger's payload says."""
+    canary = f"{request.namespace}/{request.name}".strip("/")
+    return {
+        "deploymentID": given.get("deploymentID") or (f"flagger:{canary}" if canary else ""),
+        "commit": given.get("commit") or request.checksum,
+        "pipelineURL": given.get("pipelineURL", ""),
+        "caller": given.get("caller") or (f"flagger {request.phase}".strip() if request.phase else "flagger"),
+    }
 
 
 class SLOServicer(slo_pb2_grpc.SLOServiceServicer):
@@ -211,6 +263,23 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             total=min(page.total, _INT32_MAX),
         )
 
+    async def VerifyAuditChain(
+        self, request: audit_pb2.VerifyAuditChainRequest, context: Context
+    ) -> audit_pb2.VerifyAuditChainResponse:
+        expected = None
+        if request.HasField("expected_head"):
+            head = request.expected_head
+            if head.sequence < 0 or len(head.record_hash) != 64:
+                message = "expectedHead needs a sequence (0 or more) and a recordHash of 64 hex digits"
+                await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, message)
+            expected = (head.sequence, head.record_hash.lower())
+        try:
+            report = await self._store.verify_chain(expected)
+        except Exception:
+            self._logger.exception("audit chain verification failed")
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, "the audit store is unavailable; try again")
+        return chain_report_to_pb(report)
+
     async def _query(self, request: audit_pb2.ListAuditRecordsRequest, context: Context) -> AuditQuery:
         if request.limit < 0:
             await _abort(
@@ -247,4 +316,16 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             limit=min(request.limit or DEFAULT_LIMIT, MAX_LIMIT),
             page_token=request.page_token or None,
             offset=request.offset,
+            kind=_KINDS.get(request.kind),
+            deployment_id=request.deployment_id or None,
+            commit=request.commit or None,
+            pipeline_url=request.pipeline_url or None,
+            caller=request.caller or None,
+            api_key_name=request.api_key_name or None,
         )
+
+
+_KINDS = {
+    evaluation_pb2.AUDIT_RECORD_KIND_EVALUATION: RecordKind.EVALUATION,
+    evaluation_pb2.AUDIT_RECORD_KIND_GATE_REQUEST: RecordKind.GATE_REQUEST,
+}

@@ -2,6 +2,7 @@
 
     aegis gate --url "$AEGIS_URL" --slo checkout-availability
     aegis gate --server aegis:50051 --service checkout --environment production --fail-on warn
+    aegis gate --url "$AEGIS_URL" --slo checkout-availability --dry-run --deployment-id checkout-v42
 
 Exit codes: 0 ALLOW (and WARN unless ``--fail-on warn``), 1 BLOCK, 2 WARN with ``--fail-on warn``,
 3 when no decision could be had: the server cannot be reached, answers an error (unknown SLO,
@@ -20,7 +21,7 @@ from typing import Any, TextIO
 
 from aegis.cli import _github
 from aegis.cli._remote import UsageError, add_server_arguments, open_client
-from aegis.client import AegisError, Decision, GateTarget, Verdict, check
+from aegis.client import AegisError, Decision, Deployment, GateTarget, Verdict, check
 
 __all__ = ["EXIT_ALLOW", "EXIT_BLOCK", "EXIT_ERROR", "EXIT_WARN", "exit_code", "register", "run"]
 
@@ -56,6 +57,22 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.add_argument(
         "--fresh", action="store_true", help="evaluate now instead of reading the latest evaluation"
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="ask in dry run: the server answers ALLOW (exit 0) and says what it would have answered",
+    )
+    context = parser.add_argument_group(
+        "deployment context (recorded with the request in the server's audit; under GitHub Actions "
+        "or GitLab CI each defaults to what the run says: the run as deployment id, its commit, its "
+        "URL and the actor)"
+    )
+    context.add_argument("--deployment-id", metavar="ID", default="", help="the deployment this is for")
+    context.add_argument("--commit", default="", help="the commit (or image digest) being deployed")
+    context.add_argument(
+        "--pipeline-url", metavar="URL", default="", help="where the pipeline run can be seen"
+    )
+    context.add_argument("--caller", default="", help="who or what asks")
     parser.add_argument(
         "--fail-on",
         choices=tuple(_FAIL_ON),
@@ -95,7 +112,9 @@ def run(
         return _could_not_decide(args, f"{problem}", env, out, err)
     try:
         with client:
-            verdict = check(client, target, fresh=args.fresh)
+            verdict = check(
+                client, target, fresh=args.fresh, dry_run=args.dry_run, deployment=deployment(args, env)
+            )
     except AegisError as problem:
         return _could_not_decide(args, str(problem), env, out, err, attempts=problem.attempts)
     code = exit_code(verdict, fail_on)
@@ -111,10 +130,18 @@ def run(
     return code
 
 
+def deployment(args: argparse.Namespace, env: Mapping[str, str]) -> Deployment:
+    """The options, with GitHub Actions' or GitLab CI's description of the run where one is empty."""
+    given = Deployment(args.deployment_id, args.commit, args.pipeline_url, args.caller)
+    return given.over(Deployment.from_ci_env(env))
+
+
 def _verdict_json(verdict: Verdict, fail_on: Decision, code: int) -> dict[str, Any]:
     target = verdict.target
     return {
         "decision": verdict.decision.name,
+        "dryRun": verdict.dry_run,
+        "wouldBeDecision": verdict.would_be_decision.name if verdict.dry_run else None,
         "passed": code == EXIT_ALLOW,
         "exitCode": code,
         "failOn": fail_on.name,

@@ -13,14 +13,17 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
 from aegis import __version__
-from aegis.cli import db, explain, gate, replay, validate
+from aegis.cli import audit, convert, db, explain, gate, replay, rules, validate
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     validate.register,
+    convert.register,
+    rules.register,
     gate.register,
     explain.register,
     replay.register,
     db.register,
+    audit.register,
 )
 
 EXIT_USAGE = 2
@@ -45,8 +48,9 @@ class CommandParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aegis",
-        description="AegisSLO tools: check SLO files, ask the gate from a pipeline, explain a decision, "
-        "replay the policy on history, inspect and upgrade the audit database.",
+        description="AegisSLO tools: check SLO files, convert OpenSLO and Sloth files, export Prometheus "
+        "rules, ask the gate from a pipeline, explain a decision, replay the policy on history, inspect "
+        "and upgrade the audit database.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = cast(

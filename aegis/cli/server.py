@@ -165,6 +165,13 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="file holding the basic auth password (PROMETHEUS_BASIC_AUTH_PASSWORD_FILE)",
     )
     prom.add_argument(
+        "--prometheus-recorded-series",
+        action="store_true",
+        default=env.get("PROMETHEUS_RECORDED_SERIES", "").strip().lower() in ("1", "true", "yes"),
+        help="read good/total events from the series 'aegis rules' records when they exist, the raw "
+        "queries otherwise (PROMETHEUS_RECORDED_SERIES=true; docs/prometheus.md#recorded-series)",
+    )
+    prom.add_argument(
         "--prometheus-ca-file",
         default=env.get("PROMETHEUS_CA_FILE"),
         help="CA bundle to verify the Prometheus TLS certificate (PROMETHEUS_CA_FILE)",
@@ -303,6 +310,7 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
             "basic_auth_user": args.prometheus_basic_auth_user,
             "basic_auth_password_file": args.prometheus_basic_auth_password_file,
             "ca_file": args.prometheus_ca_file,
+            "recorded_series": args.prometheus_recorded_series,
         },
         db=args.db,
         db_url=args.db_url,

@@ -15,6 +15,7 @@ backoff within each call's timeout (``aegis.client.retry``). ``api_key`` sends
 from __future__ import annotations
 
 from aegis.client.aio import AsyncAegisClient
+from aegis.client.deployment import Deployment
 from aegis.client.errors import (
     AegisError,
     DeadlineExceededError,
@@ -50,6 +51,7 @@ __all__ = [
     "DataFlags",
     "DeadlineExceededError",
     "Decision",
+    "Deployment",
     "Evaluation",
     "FailedPreconditionError",
     "GateClient",

@@ -15,17 +15,28 @@ import grpc
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 
+from aegis.client.deployment import Deployment
 from aegis.client.errors import AegisError, error_for
 from aegis.client.results import Evaluation, ServiceState, SLOSummary
-from aegis.v1 import gate_pb2, replay_pb2, slo_pb2
+from aegis.v1 import audit_pb2, gate_pb2, replay_pb2, slo_pb2
 
-__all__ = ["Call", "decide", "error_from_rpc", "list_slos", "replay", "service_state"]
+__all__ = [
+    "Call",
+    "decide",
+    "error_from_rpc",
+    "list_audit",
+    "list_slos",
+    "replay",
+    "service_state",
+    "verify_audit_chain",
+]
 
 T = TypeVar("T")
 
 _GATE = gate_pb2.DESCRIPTOR.services_by_name["GateService"]
 _SLO = slo_pb2.DESCRIPTOR.services_by_name["SLOService"]
 _REPLAY = replay_pb2.DESCRIPTOR.services_by_name["ReplayService"]
+_AUDIT = audit_pb2.DESCRIPTOR.services_by_name["AuditService"]
 
 
 @dataclass(frozen=True)
@@ -47,10 +58,15 @@ def _evaluation(response: gate_pb2.DecideResponse) -> Evaluation:
     return Evaluation.from_proto(response.evaluation)
 
 
-def decide(slo_id: str, fresh: bool, dry_run: bool = False) -> Call[Evaluation]:
+def decide(
+    slo_id: str, fresh: bool, dry_run: bool = False, deployment: Deployment | None = None
+) -> Call[Evaluation]:
+    request = gate_pb2.DecideRequest(slo_id=slo_id, force_fresh=fresh, dry_run=dry_run)
+    if deployment:
+        request.deployment.CopyFrom(deployment.to_proto())
     return Call(
         _GATE.methods_by_name["Decide"],
-        gate_pb2.DecideRequest(slo_id=slo_id, force_fresh=fresh, dry_run=dry_run),
+        request,
         gate_pb2.DecideResponse,
         _evaluation,
     )
@@ -80,6 +96,27 @@ def _replay(response: replay_pb2.ReplayResponse) -> replay_pb2.ReplayResponse:
 def replay(request: replay_pb2.ReplayRequest) -> Call[replay_pb2.ReplayResponse]:
     """The replay as the contract's message: its steps and picture are data to print or save, as is."""
     return Call(_REPLAY.methods_by_name["Replay"], request, replay_pb2.ReplayResponse, _replay)
+
+
+def _same(response: Message) -> Any:
+    return response
+
+
+def list_audit(request: audit_pb2.ListAuditRecordsRequest) -> Call[audit_pb2.ListAuditRecordsResponse]:
+    """One page of the audit as the contract's message (records, next_page_token, total)."""
+    return Call(
+        _AUDIT.methods_by_name["ListAuditRecords"], request, audit_pb2.ListAuditRecordsResponse, _same
+    )
+
+
+def verify_audit_chain() -> Call[audit_pb2.VerifyAuditChainResponse]:
+    """The server walks its audit's hash chain (admin scope); the verdict as the contract's message."""
+    return Call(
+        _AUDIT.methods_by_name["VerifyAuditChain"],
+        audit_pb2.VerifyAuditChainRequest(),
+        audit_pb2.VerifyAuditChainResponse,
+        _same,
+    )
 
 
 def error_from_rpc(err: grpc.RpcError, attempts: int) -> AegisError:

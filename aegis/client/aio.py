@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 import grpc
 
 from aegis.client import _calls
+from aegis.client.deployment import Deployment
 from aegis.client.options import TLS, auth_metadata, open_aio_channel
 from aegis.client.results import Evaluation, ServiceState, SLOSummary
 from aegis.client.retry import RetryPolicy
 from aegis.client.sync import DEFAULT_TIMEOUT
-from aegis.v1 import replay_pb2
+from aegis.v1 import audit_pb2, replay_pb2
 
 __all__ = ["AsyncAegisClient"]
 
@@ -59,9 +60,15 @@ class AsyncAegisClient:
     # ``timeout`` is the gRPC deadline, sent to the server and shared by the retries: not something
     # asyncio.timeout() around the call could do (pyproject.toml lets ASYNC109 pass here).
     async def decide(
-        self, slo_id: str, *, fresh: bool = False, dry_run: bool = False, timeout: float | None = None
+        self,
+        slo_id: str,
+        *,
+        fresh: bool = False,
+        dry_run: bool = False,
+        deployment: Deployment | None = None,
+        timeout: float | None = None,
     ) -> Evaluation:
-        return await self._run(_calls.decide(slo_id, fresh, dry_run), timeout)
+        return await self._run(_calls.decide(slo_id, fresh, dry_run, deployment), timeout)
 
     async def service_state(
         self, service: str, environment: str, *, timeout: float | None = None
@@ -76,6 +83,16 @@ class AsyncAegisClient:
     ) -> replay_pb2.ReplayResponse:
         """What the policy would have decided over past data (docs/replay.md); a long span takes time."""
         return await self._run(_calls.replay(request), timeout)
+
+    async def list_audit(
+        self, request: audit_pb2.ListAuditRecordsRequest, *, timeout: float | None = None
+    ) -> audit_pb2.ListAuditRecordsResponse:
+        """One page of the audit (filters, page token) as the contract's message."""
+        return await self._run(_calls.list_audit(request), timeout)
+
+    async def verify_audit_chain(self, *, timeout: float | None = None) -> audit_pb2.VerifyAuditChainResponse:
+        """Ask the server to prove its audit's hash chain (an API key with the admin scope)."""
+        return await self._run(_calls.verify_audit_chain(), timeout)
 
     async def close(self) -> None:
         if self._owns_channel:

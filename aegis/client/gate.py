@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from aegis.client.deployment import Deployment
 from aegis.client.errors import NotFoundError
 from aegis.client.results import Decision, Evaluation, ServiceState, SLOSummary
 
@@ -20,7 +21,15 @@ __all__ = ["GateClient", "GateTarget", "Verdict", "check"]
 
 
 class GateClient(Protocol):
-    def decide(self, slo_id: str, *, fresh: bool = False, timeout: float | None = None) -> Evaluation: ...
+    def decide(
+        self,
+        slo_id: str,
+        *,
+        fresh: bool = False,
+        dry_run: bool = False,
+        deployment: Deployment | None = None,
+        timeout: float | None = None,
+    ) -> Evaluation: ...
 
     def service_state(
         self, service: str, environment: str, *, timeout: float | None = None
@@ -62,38 +71,84 @@ class Verdict:
         """False when the decision is ``fail_on`` or worse (BLOCK always fails)."""
         return self.decision.severity < min(fail_on.severity, Decision.BLOCK.severity)
 
+    @property
+    def dry_run(self) -> bool:
+        """Some evaluation was answered in dry run (the request's or its SLO's)."""
+        return any(evaluation.dry_run for evaluation in self.evaluations)
+
+    @property
+    def would_be_decision(self) -> Decision:
+        """The decision outside any dry run: the worst of what the policies decided."""
+        return Decision.worst(
+            [e.would_be_decision or e.decision for e in self.evaluations] or [self.decision]
+        )
+
     def summary(self) -> str:
-        """One line: ``BLOCK checkout/production: checkout-latency: BLOCK: rule ...``."""
-        return f"{self.decision.name} {self.target}: {'; '.join(self.reasons)}"
+        """One line: ``BLOCK checkout/production: checkout-latency: BLOCK: rule ...``.
+
+        In dry run: ``ALLOW (dry run; would be BLOCK) checkout-availability: ...``.
+        """
+        decision = self.decision.name
+        if self.dry_run:
+            decision += f" (dry run; would be {self.would_be_decision.name})"
+        return f"{decision} {self.target}: {'; '.join(self.reasons)}"
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """How to ask Decide: fresh or not, in dry run or not, and who asks for what."""
+
+    fresh: bool = False
+    dry_run: bool = False
+    deployment: Deployment | None = None
+
+    def decide(self, client: GateClient, slo_id: str, timeout: float | None) -> Evaluation:
+        return client.decide(
+            slo_id, fresh=self.fresh, dry_run=self.dry_run, deployment=self.deployment, timeout=timeout
+        )
 
 
 def check(
-    client: GateClient, target: GateTarget, *, fresh: bool = False, timeout: float | None = None
+    client: GateClient,
+    target: GateTarget,
+    *,
+    fresh: bool = False,
+    dry_run: bool = False,
+    deployment: Deployment | None = None,
+    timeout: float | None = None,
 ) -> Verdict:
-    """Ask the server; ``fresh`` evaluates now instead of answering from the latest evaluation."""
+    """Ask the server; ``fresh`` evaluates now instead of answering from the latest evaluation.
+
+    ``dry_run``: the server answers ALLOW and says what it would have answered
+    (``Evaluation.would_be_decision``). ``deployment``: who asks and for what, recorded with each
+    gate request in the server's audit. Both go with Decide, so a service's SLOs are then asked
+    one by one (GetServiceState is a read, not a gate request).
+    """
+    ask = _Ask(fresh, dry_run, deployment or None)
     if target.slo_id:
-        evaluation = client.decide(target.slo_id, fresh=fresh, timeout=timeout)
+        evaluation = ask.decide(client, target.slo_id, timeout)
         return Verdict(target, evaluation.decision, evaluation.reasons, (evaluation,))
     assert target.service is not None and target.environment is not None
-    if not fresh:
+    if ask == _Ask():
         state = client.service_state(target.service, target.environment, timeout=timeout)
         return Verdict(target, state.decision, state.reasons, state.evaluations)
-    return _fresh_service(client, target, target.service, target.environment, timeout)
+    return _each_slo(client, target, target.service, target.environment, ask, timeout)
 
 
-def _fresh_service(
-    client: GateClient, target: GateTarget, service: str, environment: str, timeout: float | None
+def _each_slo(
+    client: GateClient, target: GateTarget, service: str, environment: str, ask: _Ask, timeout: float | None
 ) -> Verdict:
-    """GetServiceState has no fresh option: evaluate each SLO of the service now, worst wins."""
+    """Decide on each SLO of the service (fresh, dry run or with a deployment), worst wins."""
     slos = client.list_slos(timeout=timeout)
     members = [slo.id for slo in slos if (slo.service, slo.environment) == (service, environment)]
     if not members:
         raise NotFoundError(f"no SLO for service {service!r} in environment {environment!r}")
-    evaluations = tuple(client.decide(slo_id, fresh=True, timeout=timeout) for slo_id in members)
+    evaluations = tuple(ask.decide(client, slo_id, timeout) for slo_id in members)
     decision = Decision.worst([e.decision for e in evaluations])
     reasons = tuple(
         f"{e.slo_id}: {e.decision.name}: {'; '.join(e.reasons)}"
         for e in evaluations
-        if e.decision is not Decision.ALLOW
+        # An SLO answered ALLOW in dry run still says what it would have been.
+        if (e.would_be_decision or e.decision) is not Decision.ALLOW
     )
     return Verdict(target, decision, reasons or ("all burn rate checks passed",), evaluations)

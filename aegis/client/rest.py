@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import grpc
 import httpx
@@ -29,12 +29,13 @@ from google.protobuf.message import Message
 from aegis.api.errors import code_for_http_status
 from aegis.api.httprule import Literal, Variable, parse_template
 from aegis.client import _calls
+from aegis.client.deployment import Deployment
 from aegis.client.errors import AegisError, error_for, error_for_code_number
 from aegis.client.options import TLS, auth_metadata
 from aegis.client.results import Evaluation, ServiceState, SLOSummary
 from aegis.client.retry import RetryPolicy
 from aegis.client.sync import DEFAULT_TIMEOUT
-from aegis.v1 import replay_pb2
+from aegis.v1 import audit_pb2, replay_pb2
 
 __all__ = ["RestClient"]
 
@@ -73,9 +74,15 @@ class RestClient:
         self._rng = rng
 
     def decide(
-        self, slo_id: str, *, fresh: bool = False, dry_run: bool = False, timeout: float | None = None
+        self,
+        slo_id: str,
+        *,
+        fresh: bool = False,
+        dry_run: bool = False,
+        deployment: Deployment | None = None,
+        timeout: float | None = None,
     ) -> Evaluation:
-        return self._run(_calls.decide(slo_id, fresh, dry_run), timeout)
+        return self._run(_calls.decide(slo_id, fresh, dry_run, deployment), timeout)
 
     def service_state(self, service: str, environment: str, *, timeout: float | None = None) -> ServiceState:
         return self._run(_calls.service_state(service, environment), timeout)
@@ -88,6 +95,16 @@ class RestClient:
     ) -> replay_pb2.ReplayResponse:
         """What the policy would have decided over past data (docs/replay.md); a long span takes time."""
         return self._run(_calls.replay(request), timeout)
+
+    def list_audit(
+        self, request: audit_pb2.ListAuditRecordsRequest, *, timeout: float | None = None
+    ) -> audit_pb2.ListAuditRecordsResponse:
+        """One page of the audit (filters, page token) as the contract's message."""
+        return self._run(_calls.list_audit(request), timeout)
+
+    def verify_audit_chain(self, *, timeout: float | None = None) -> audit_pb2.VerifyAuditChainResponse:
+        """Ask the server to prove its audit's hash chain (an API key with the admin scope)."""
+        return self._run(_calls.verify_audit_chain(), timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -166,9 +183,24 @@ def _route(call: _calls.Call[Any]) -> _Route:
     body = None
     if rule.body == "*":
         body = json.dumps(fields).encode()  # what the path did not carry
-    elif rule.body or fields:
+    elif rule.body:
         raise ValueError(f"{call.path}: only whole-message bodies and path variables are supported")
+    elif fields:
+        path += "?" + urlencode(_query_parameters(call.request, fields))
     return _Route(kind.upper(), path, body, rule.response_body)
+
+
+def _query_parameters(request: Message, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the path did not carry, as query parameters under the JSON names (scalars only)."""
+    document = json_format.MessageToDict(request)
+    by_name = {field.name: field.json_name for field in request.DESCRIPTOR.fields}
+    parameters: list[tuple[str, str]] = []
+    for name in fields:
+        value = document[by_name[name]]
+        if isinstance(value, (dict, list)):
+            raise ValueError(f"{name}: only scalar fields can be sent as query parameters")
+        parameters.append((by_name[name], str(value).lower() if isinstance(value, bool) else str(value)))
+    return parameters
 
 
 def _status_error(response: httpx.Response, attempt: int) -> AegisError:

@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 import grpc
 
 from aegis.client import _calls
+from aegis.client.deployment import Deployment
 from aegis.client.options import TLS, auth_metadata, open_channel
 from aegis.client.results import Evaluation, ServiceState, SLOSummary
 from aegis.client.retry import RetryPolicy
-from aegis.v1 import replay_pb2
+from aegis.v1 import audit_pb2, replay_pb2
 
 __all__ = ["DEFAULT_TIMEOUT", "AegisClient"]
 
@@ -66,10 +67,16 @@ class AegisClient:
         self._stubs: dict[str, Any] = {}
 
     def decide(
-        self, slo_id: str, *, fresh: bool = False, dry_run: bool = False, timeout: float | None = None
+        self,
+        slo_id: str,
+        *,
+        fresh: bool = False,
+        dry_run: bool = False,
+        deployment: Deployment | None = None,
+        timeout: float | None = None,
     ) -> Evaluation:
         """The decision for one SLO: the latest evaluation, or a new one with ``fresh``."""
-        return self._run(_calls.decide(slo_id, fresh, dry_run), timeout)
+        return self._run(_calls.decide(slo_id, fresh, dry_run, deployment), timeout)
 
     def service_state(self, service: str, environment: str, *, timeout: float | None = None) -> ServiceState:
         """The latest evaluation of every SLO of a service in an environment, and the worst decision."""
@@ -84,6 +91,16 @@ class AegisClient:
     ) -> replay_pb2.ReplayResponse:
         """What the policy would have decided over past data (docs/replay.md); a long span takes time."""
         return self._run(_calls.replay(request), timeout)
+
+    def list_audit(
+        self, request: audit_pb2.ListAuditRecordsRequest, *, timeout: float | None = None
+    ) -> audit_pb2.ListAuditRecordsResponse:
+        """One page of the audit (filters, page token) as the contract's message."""
+        return self._run(_calls.list_audit(request), timeout)
+
+    def verify_audit_chain(self, *, timeout: float | None = None) -> audit_pb2.VerifyAuditChainResponse:
+        """Ask the server to prove its audit's hash chain (an API key with the admin scope)."""
+        return self._run(_calls.verify_audit_chain(), timeout)
 
     def close(self) -> None:
         if self._owns_channel:

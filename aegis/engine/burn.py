@@ -16,6 +16,7 @@ returned floats with a threshold gives the answer the decimals would give.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -43,8 +44,12 @@ def _exact(value: float) -> Fraction:
     return Fraction(repr(float(value)))
 
 
+@functools.lru_cache(maxsize=1024)
 def error_budget(objective: float) -> Fraction:
-    """``1 - objective`` as an exact fraction; raises ObjectiveError unless 0 < objective < 1."""
+    """``1 - objective`` as an exact fraction; raises ObjectiveError unless 0 < objective < 1.
+
+    Cached: every evaluation of an SLO asks for the same objective's budget, per window.
+    """
     if not (math.isfinite(objective) and 0 < objective < 1):
         raise ObjectiveError(
             f"objective must be above 0 and below 1 (e.g. 0.995), got {objective!r}; "

@@ -65,6 +65,40 @@ class BudgetOutcome:
 
 
 @dataclass(frozen=True)
+class DeploymentContext:
+    """Who asks the gate and for what; free text from the pipeline, never part of the decision."""
+
+    deployment_id: str = ""
+    commit: str = ""
+    pipeline_url: str = ""
+    caller: str = ""
+
+    def __bool__(self) -> bool:
+        return any((self.deployment_id, self.commit, self.pipeline_url, self.caller))
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    """A gate request (Decide, FlaggerWebhook) as the audit records it, beside its evaluation."""
+
+    # The audit record's own id (the evaluation keeps its evaluation_id).
+    record_id: str
+    requested_at: datetime
+    deployment: DeploymentContext = DeploymentContext()
+    # The API key's name, never its secret; "" when the server has no keys.
+    api_key_name: str = ""
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """An audit record's place in the audit's hash chain (aegis.store.chain)."""
+
+    sequence: int
+    previous_hash: str
+    record_hash: str
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """One evaluation of one SLO. Also exactly one audit record."""
 
@@ -93,3 +127,14 @@ class Evaluation:
     # decision in ``would_be_decision`` (None outside a dry run), so neither reads as the other.
     dry_run: bool = False
     would_be_decision: Decision | None = None
+    # Set on the audit record of a gate request, and on the answer to one: who asked, for what.
+    gate_request: GateRequest | None = None
+    # Set on records read back from the audit: their link in the hash chain. Where a record sits
+    # in the audit, not what it says: left out of equality and repr, so a record read back
+    # equals the evaluation that was written.
+    chain: ChainLink | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def record_id(self) -> str:
+        """The audit record's id: the gate request's for a gate-request record, else evaluation_id."""
+        return self.gate_request.record_id if self.gate_request is not None else self.evaluation_id

@@ -23,17 +23,21 @@ is asked on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import promql_parser as pp
 
-from aegis.metrics import _promql
+from aegis.metrics import _family, _promql
 from aegis.spec.durations import Window
 from aegis.spec.model import SLO, SLIType
 
 PART_LABEL = "aegis_part"
+# Windows at least this long may be read less often when nothing gates on them.
+LONG_WINDOW = 86400
+_LOOKBACK = 300
 _SELECTOR_LABEL = "aegis_selector"
 
 
@@ -60,11 +64,27 @@ class Plan:
     # Subquery over ``timeline_range`` seconds; None when the queries' selectors are unknown.
     timeline: str | None
     timeline_range: int
-    # Windows that get data points and gaps (no longer than the timeline).
+    # Windows that get gaps (no longer than the timeline).
     evidence_windows: tuple[Window, ...]
     # The subquery's step and inner expression (the newest raw sample time), for range queries.
     timeline_step: int = 0
     newest: str | None = None
+    # SLOs whose queries differ only in one label's value are asked together (``_family``): this
+    # SLO's label and value, and the combined query and timeline with ``_family.VALUES`` to fill in.
+    family: _family.Family | None = None
+    batched_values: str | None = None
+    batched_timeline: str | None = None
+    # Parts of long windows (a day or more) that decide nothing: no rule reads them and no budget
+    # policy gates on them. The adapter may read them less often (``long_window_interval``); the
+    # values query without them, alone and batched, for the evaluations in between.
+    batched_parts: tuple[Part, ...] = ()
+    long_keys: frozenset[str] = frozenset()
+    short_values: str | None = None
+    batched_short_values: str | None = None
+
+    @property
+    def short_parts(self) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if p.key not in self.long_keys)
 
 
 def build_plan(
@@ -80,7 +100,8 @@ def build_plan(
     if slo.sli.type is SLIType.LATENCY and slo.sli.threshold_ms is not None:
         threshold = _promql.format_threshold(slo.sli.threshold_ms)
     parts: list[Part] = []
-    found: list[str] = []
+    nodes: list[pp.VectorSelector] = []
+    shapes: list[_family.Shape | None] = []
     for window in windows:
         for role, template in (("good", slo.sli.good_query), ("total", slo.sli.total_query)):
             try:
@@ -90,22 +111,81 @@ def build_plan(
                 raise _promql.TemplateError(f"{field}: {err}") from err
             expr = _promql.parse(query)
             if expr is not None:
-                found.extend(s for s in _promql.selectors(expr) if s not in found)
+                nodes.extend(_promql.selector_nodes(expr))
+            shapes.append(_family.shape(expr))
             parts.append(Part(f"{role}:{window.text}", role, window, query, _as_sample(query, expr)))
+    # Evidence is about the series behind the SLI: those of selectors another one covers add nothing.
+    covering = _promql.covering(nodes)
+    found = [_promql.selector_text(n) for n in covering]
     timeline_range = _timeline_range(slo, windows, max_range)
     evidence_windows = tuple(w for w in windows if w.seconds <= timeline_range)
     if not found:
         return Plan(tuple(parts), None, timeline_range, ())
     stamps = _union(f"timestamp({s})" for s in found)
-    for window in evidence_windows:
+    # Sample counts come from the values query (the samples rate() reads anyway), not from the
+    # timeline, so every window up to the cap gets them, however short the timeline.
+    for window in (w for w in windows if w.seconds <= max_range):
         counts = _union(f"count_over_time({s}[{window.text}])" for s in found)
         query = f"max({counts})"
         parts.append(Part(f"points:{window.text}", "points", window, query, query))
     newest = f"max({stamps})"
     parts.append(Part("newest", "newest", None, newest, newest))
     step = max(min_step, math.ceil(timeline_range / max_points))
-    timeline = f"({newest})[{Window(timeline_range).text}:{Window(step).text}]"
-    return Plan(tuple(parts), timeline, timeline_range, evidence_windows, step, newest)
+    span = f"[{Window(timeline_range).text}:{Window(step).text}]"
+    plan = Plan(tuple(parts), f"({newest}){span}", timeline_range, evidence_windows, step, newest)
+    known = [s for s in shapes if s is not None]
+    family = _family.family_of(known) if len(known) == len(shapes) else None
+    if family is not None:
+        selectors = [_family.batched_selector(n, family.label) for n in covering]
+        plan = _batched(plan, known, selectors, family, span)
+    return _with_long_windows(plan, slo)
+
+
+def _with_long_windows(plan: Plan, slo: SLO) -> Plan:
+    """Mark the parts of windows of a day or more that no rule or budget policy reads."""
+    gating = set(slo.gating_windows)
+    long_keys = frozenset(
+        p.key
+        for p in plan.parts
+        if p.window is not None and p.window.seconds >= LONG_WINDOW and p.window not in gating
+    )
+    if not long_keys or len(long_keys) == len(plan.parts):
+        return plan
+    short = [p for p in plan.parts if p.key not in long_keys and p.as_sample is not None]
+    batched = [p for p in plan.batched_parts if p.key not in long_keys]
+    batched_short = combine(batched) if batched else None
+    return dataclasses.replace(
+        plan,
+        long_keys=long_keys,
+        short_values=combine(short) if short else None,
+        batched_short_values=batched_short,
+    )
+
+
+def _batched(
+    plan: Plan, shapes: Sequence[_family.Shape], selectors: Sequence[str], family: _family.Family, span: str
+) -> Plan:
+    """The plan's combined query and timeline for the whole family: the same parts, by label."""
+    label = family.label
+    values = iter(shapes)
+    stamps = _union(f"timestamp({s})" for s in selectors)
+    batched: list[Part] = []
+    for part in plan.parts:
+        if part.role in ("good", "total"):
+            sample = _family.batched_value_query(next(values), label)
+        elif part.role == "points" and part.window is not None:
+            counts = _union(f"count_over_time({s}[{part.window.text}])" for s in selectors)
+            sample = f"max by ({label}) ({counts})"
+        else:
+            sample = f"max by ({label}) ({stamps})"
+        batched.append(dataclasses.replace(part, as_sample=sample))
+    return dataclasses.replace(
+        plan,
+        family=family,
+        batched_parts=tuple(batched),
+        batched_values=combine(batched),
+        batched_timeline=f"(max by ({label}) ({stamps})){span}",
+    )
 
 
 def combine(parts: Sequence[Part]) -> str:
@@ -140,7 +220,16 @@ def _union(expressions: Iterable[str]) -> str:
 
 
 def _timeline_range(slo: SLO, windows: Sequence[Window], max_range: int) -> int:
-    """Long enough for every rule window asked for and for twice the staleness limit, capped."""
-    rule_windows = [w for w in windows if w in slo.rule_windows] or list(windows)
-    longest = max((w.seconds for w in rule_windows), default=slo.staleness_limit.seconds)
-    return min(max(longest, 2 * slo.staleness_limit.seconds), max_range)
+    """Long enough for what reads it, capped: the rules' short windows and twice the staleness limit.
+
+    The engine looks for collection gaps in the short windows only (a long window is meant to
+    smooth over them), and data age needs the timeline only beyond the 5m lookback, up to where
+    the short windows are empty anyway. A timeline over a 6h long window would cost about 10x
+    the Prometheus time of one over 35m and tell the engine nothing more.
+    """
+    short = {r.short_window for r in slo.burn_rate_rules}
+    wanted = [w for w in windows if w in short] or [w for w in windows if w in slo.rule_windows]
+    longest = max((w.seconds for w in wanted or windows), default=slo.staleness_limit.seconds)
+    # Plus Prometheus' 5m lookback, so that a backend that looks back less (VictoriaMetrics
+    # looks back about a scrape interval) still finds data that stopped that long ago.
+    return min(max(longest, 2 * slo.staleness_limit.seconds) + _LOOKBACK, max_range)

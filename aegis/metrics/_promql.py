@@ -80,10 +80,62 @@ def selectors(expr: pp.Expr) -> tuple[str, ...]:
     return tuple(found)
 
 
-def selector_text(node: pp.VectorSelector) -> str:
-    """Render name and matchers with proper string escaping (the parser's own str() does not escape)."""
+def selector_nodes(expr: pp.Expr) -> list[pp.VectorSelector]:
+    """Every series selector node the query reads, in order."""
+    found: list[pp.VectorSelector] = []
+
+    def visit(node: pp.Expr) -> None:
+        if isinstance(node, pp.VectorSelector):
+            found.append(node)
+
+    pp.walk(expr, visit)
+    return found
+
+
+def covering(nodes: list[pp.VectorSelector]) -> list[pp.VectorSelector]:
+    """The selectors without those whose series another one selects too, as rendered text is unique.
+
+    ``x{service="a",code!~"5.."}`` selects a subset of ``x{service="a"}`` (same name, more
+    matchers): the newest sample or the best-covered series over both is that of the wider one,
+    so asking for both only doubles the work (and needs an ``or`` to keep them apart).
+    """
+    unique = list({selector_text(n): n for n in nodes}.values())
+
+    def matchers(node: pp.VectorSelector) -> frozenset[tuple[str, str, str]] | None:
+        if node.matchers.or_matchers:
+            return None
+        return frozenset((m.name, _op(m), m.value) for m in node.matchers.matchers)
+
+    kept = []
+    for node in unique:
+        mine = matchers(node)
+        wider = mine is not None and any(
+            other is not node
+            and other.name == node.name
+            and (theirs := matchers(other)) is not None
+            and theirs < mine
+            for other in unique
+        )
+        if not wider:
+            kept.append(node)
+    return kept
+
+
+def _op(m: pp.Matcher) -> str:
+    return next(text for kind, text in _OPS if m.op == kind)
+
+
+def selector_text(node: pp.VectorSelector, *, replace: tuple[str, str] | None = None) -> str:
+    """Render name and matchers with proper string escaping (the parser's own str() does not escape).
+
+    ``replace=(label, text)`` renders every matcher on ``label`` as ``text`` instead.
+    """
     groups = [node.matchers.matchers, *node.matchers.or_matchers]
-    rendered = [",".join(_matcher(m) for m in group) for group in groups if group]
+    rendered = [
+        ",".join(replace[1] if replace and m.name == replace[0] else _matcher(m) for m in group)
+        for group in groups
+        if group
+    ]
     name = node.name or ""
     if name and not _METRIC_NAME.match(name):
         by_name = f"__name__={json.dumps(name, ensure_ascii=False)}"
@@ -97,8 +149,7 @@ def selector_text(node: pp.VectorSelector) -> str:
 
 def _matcher(m: pp.Matcher) -> str:
     # JSON string syntax is a subset of PromQL's double-quoted strings.
-    op = next(text for kind, text in _OPS if m.op == kind)
-    return f"{m.name}{op}{json.dumps(m.value, ensure_ascii=False)}"
+    return f"{m.name}{_op(m)}{json.dumps(m.value, ensure_ascii=False)}"
 
 
 def value_type(expr: pp.Expr) -> str:

@@ -131,9 +131,7 @@ def _parse_data(data: Any) -> QueryData:
     if result_type == "vector":
         return QueryData("vector", samples=tuple(Sample(_labels(r), _number(r["value"][1])) for r in result))
     if result_type == "matrix":
-        series = tuple(
-            Series(_labels(r), tuple((float(t), _number(v)) for t, v in r["values"])) for r in result
-        )
+        series = tuple(Series(_labels(r), _points(r["values"])) for r in result)
         return QueryData("matrix", series=series)
     raise ValueError(f"unknown resultType {result_type!r}")
 
@@ -143,6 +141,12 @@ def _labels(item: Any) -> dict[str, str]:
     if not isinstance(metric, dict):
         raise TypeError("metric is not an object")
     return {str(k): str(v) for k, v in metric.items()}
+
+
+def _points(values: Any) -> tuple[tuple[float, float], ...]:
+    """``[[t, "v"], ...]``: a timeline answer holds ~150 points per SLO, so the usual case (a string
+    value, as the API sends) is converted directly and anything else goes through ``_number``."""
+    return tuple((float(t), float(v) if type(v) is str else _number(v)) for t, v in values)
 
 
 def _number(text: Any) -> float:

@@ -11,6 +11,7 @@
         headers: {X-Scope-OrgID: team-a}
         bearerTokenFile: /var/run/secrets/mimir/token    # or basicAuth: {username: u, passwordFile: f}
         caFile: /etc/aegis/mimir-ca.pem
+        recordedSeries: true              # read what `aegis rules` records (docs/prometheus.md)
       - name: demo
         type: synthetic
         fixtures: fixtures/metrics
@@ -45,7 +46,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _COMMON = ("name", "type")
 _PROMETHEUS = (
     *_COMMON, "url", "headers", "bearerTokenFile", "basicAuth", "caFile",
-    "maxConcurrency", "timeout", "evaluationBudget", "timeAlignment",
+    "maxConcurrency", "timeout", "evaluationBudget", "timeAlignment", "recordedSeries",
 )  # fmt: skip
 _SYNTHETIC = (*_COMMON, "fixtures")
 _BASIC_AUTH = ("username", "passwordFile")
@@ -145,6 +146,10 @@ class _Reader:
         for key, field in _SECONDS.items():
             if key in entry:
                 values[field] = self._seconds((*at, key), entry[key], allow_zero=key == "timeAlignment")
+        if "recordedSeries" in entry:
+            if not isinstance(entry["recordedSeries"], bool):
+                raise self.error((*at, "recordedSeries"), "expected true or false")
+            values["recorded_series"] = entry["recordedSeries"]
         if "bearerTokenFile" in entry:
             values["bearer_token_file"] = self._path(at, entry, "bearerTokenFile")
         if "caFile" in entry:

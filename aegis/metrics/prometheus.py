@@ -22,11 +22,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from aegis.metrics._assembly import Read, assemble, split_parts
+from aegis.metrics._batch import Batcher
 from aegis.metrics._client import PrometheusClient, RequestStats
+from aegis.metrics._long import LongWindows, aged
 from aegis.metrics._plan import Part, Plan, build_plan, combine
 from aegis.metrics._promql import TemplateError
 from aegis.metrics._range import read_range
-from aegis.metrics._response import QueryData, UnusableResult, single_value
+from aegis.metrics._recorded_parts import covers, is_value, recorded_parts, recorded_timeline
+from aegis.metrics._response import QueryData, QueryFailure, QueryOutcome, UnusableResult, single_value
 from aegis.metrics.base import Measurement, StepTimes
 from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.metrics.recorder import AdapterRecorder, NoopAdapterRecorder
@@ -38,6 +41,9 @@ __all__ = ["PrometheusAdapter", "PrometheusConfig"]
 _FIXTURE_PREFIX = "fixture:"
 # A combined query refused as malformed is not sent again for this long; its parts go alone.
 _REJECTED_MEMORY = 600.0
+# Plans kept (one per distinct SLI, rules and windows): parsing PromQL every cycle costs more
+# than the rest of an evaluation.
+_PLANS_KEPT = 20_000
 
 
 class PrometheusAdapter:
@@ -62,6 +68,16 @@ class PrometheusAdapter:
             logger=self._logger,
         )
         self._rejected: dict[str, float] = {}
+        self._batcher = Batcher(
+            self._client,
+            window=config.batch_window,
+            max_query_bytes=config.batch_max_query_bytes,
+            max_members=config.batch_max_members,
+            ttl=config.cache_ttl,
+            clock=time.monotonic,
+        )
+        self._plans: dict[tuple[object, ...], Plan | TemplateError] = {}
+        self._long = LongWindows(config.long_window_interval if config.combine_queries else 0.0, _PLANS_KEPT)
 
     @property
     def stats(self) -> RequestStats:
@@ -81,7 +97,13 @@ class PrometheusAdapter:
         """True once ``aclose`` ran (a backend retired by a reload is closed after its last read)."""
         return self._client.closed
 
+    @property
+    def batched_total(self) -> int:
+        """SLO reads that joined another SLO's request (same family, same time) instead of sending one."""
+        return self._batcher.batched_total
+
     async def aclose(self) -> None:
+        self._batcher.cancel_all()
         await self._client.aclose()
 
     async def measure(self, slo: SLO, windows: Sequence[Window], at: datetime) -> Measurement:
@@ -126,13 +148,26 @@ class PrometheusAdapter:
         )
 
     def _plan(self, slo: SLO, windows: tuple[Window, ...]) -> Plan:
-        return build_plan(
-            slo,
-            windows,
-            max_range=self.config.timeline_max_range,
-            max_points=self.config.timeline_max_points,
-            min_step=self.config.timeline_min_step,
-        )
+        """The SLO's plan, built once per distinct SLI, rules, staleness limit and windows."""
+        key = (slo.sli, slo.burn_rate_rules, slo.staleness_limit, windows)
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = build_plan(
+                    slo,
+                    windows,
+                    max_range=self.config.timeline_max_range,
+                    max_points=self.config.timeline_max_points,
+                    min_step=self.config.timeline_min_step,
+                )
+            except TemplateError as err:
+                plan = err
+            if len(self._plans) >= _PLANS_KEPT:
+                del self._plans[next(iter(self._plans))]
+            self._plans[key] = plan
+        if isinstance(plan, TemplateError):
+            raise plan
+        return plan
 
     async def _measure(self, slo: SLO, windows: tuple[Window, ...], at: datetime) -> Measurement:
         when = aligned(at, self.config.time_alignment)
@@ -145,13 +180,84 @@ class PrometheusAdapter:
             return Measurement(at=when, error=f"SLO {slo.id}: {err}", error_kind="template")
         moment = when.timestamp()
         deadline = time.monotonic() + self.config.evaluation_budget
-        reads, timeline = await asyncio.gather(
-            self._read_parts(plan.parts, moment, deadline), self._read_timeline(slo, plan, moment, deadline)
-        )
+        batched = self._batches(plan)
+        long_key = self._long.key(plan, batched)
+        kept = self._long.kept(long_key, moment)
+        parts = plan.short_parts if kept is not None else plan.parts
+        if batched:
+            template = plan.batched_short_values if kept is not None else plan.batched_values
+            assert template is not None
+            values = self._read_family(plan, template, parts, moment, deadline)
+            times = self._read_family_timeline(slo, plan, moment, deadline)
+        else:
+            values = self._read_values(slo, parts, moment, deadline)
+            times = self._read_timeline(slo, plan, moment, deadline)
+        reads, timeline = await asyncio.gather(values, times)
+        if kept is not None:
+            reads.update(kept[1])
+        elif long_key is not None:
+            self._long.keep(long_key, plan, moment, reads)
         measurement = assemble(windows, plan, reads, timeline, when)
+        if kept is not None:
+            measurement = aged(measurement, plan, kept[0])
         for error in {s.error for s in measurement.windows.values() if s.error}:
             self._logger.warning("SLO %s: %s", slo.id, error)
         return measurement
+
+    async def _read_values(
+        self, slo: SLO, parts: Sequence[Part], at: float, deadline: float
+    ) -> dict[str, Read]:
+        """The plan's parts; with recorded series, good/total from them and the raw query where absent."""
+        if not self.config.recorded_series:
+            return await self._read_parts(parts, at, deadline)
+        reads = await self._read_parts(
+            recorded_parts(slo, parts, self.config.recorded_series_max_age), at, deadline
+        )
+        # A window whose good or total is not recorded is read raw, both values from one instant.
+        absent = {
+            p.window for p in parts if is_value(p) and (reads[p.key].value is None or reads[p.key].error)
+        }
+        missing = [p for p in parts if is_value(p) and p.window in absent]
+        if missing:
+            reads.update(await self._read_parts(missing, at, deadline))
+        return reads
+
+    def _batches(self, plan: Plan) -> bool:
+        return (
+            plan.family is not None
+            and plan.batched_values is not None
+            and self.config.combine_queries
+            and self.config.batch_window > 0
+            and not self._known_rejected(plan.batched_values)
+            # Recorded series are read per SLO: already one cheap sample each.
+            and not self.config.recorded_series
+        )
+
+    async def _read_family(
+        self, plan: Plan, template: str, parts: Sequence[Part], at: float, deadline: float
+    ) -> dict[str, Read]:
+        """The SLO's share of its family's combined query; a refused one is read as this SLO's own."""
+        assert plan.family is not None
+        family = plan.family
+        outcome = await self._batcher.read(template, family.label, family.value, at, deadline)
+        if isinstance(outcome, QueryData):
+            return split_parts(outcome, parts)
+        if outcome.rejected:
+            if outcome.status == 400 and plan.batched_values is not None:
+                self._rejected[plan.batched_values] = time.monotonic() + _REJECTED_MEMORY
+            self._logger.info("batched query refused (%s); asking for this SLO alone", outcome.detail)
+            return await self._read_parts(parts, at, deadline)
+        return {p.key: Read(error=outcome.detail, kind=outcome.outcome) for p in parts}
+
+    async def _read_family_timeline(
+        self, slo: SLO, plan: Plan, at: float, deadline: float
+    ) -> tuple[float, ...] | None:
+        assert plan.family is not None and plan.batched_timeline is not None
+        family = plan.family
+        outcome = await self._batcher.read(plan.batched_timeline, family.label, family.value, at, deadline)
+        if isinstance(outcome, QueryFailure) and outcome.rejected:
+            return await self._read_timeline(slo, plan, at, deadline)
+        return self._timeline_times(slo, outcome)
 
     async def _read_parts(self, parts: Sequence[Part], at: float, deadline: float) -> dict[str, Read]:
         combinable = [p for p in parts if p.as_sample is not None]
@@ -195,7 +301,14 @@ class PrometheusAdapter:
         """Raw sample times seen over the plan's range; None when unknown (no selectors, failure)."""
         if plan.timeline is None:
             return None
-        outcome = await self._client.query(plan.timeline, at, deadline)
+        recorded = recorded_timeline(slo, plan) if self.config.recorded_series else None
+        if recorded is not None:
+            answer = await self._client.query(recorded, at, deadline)
+            if isinstance(answer, QueryData) and answer.result_type == "matrix" and covers(answer, plan, at):
+                return tuple(v for series in answer.series for _, v in series.points if math.isfinite(v))
+        return self._timeline_times(slo, await self._client.query(plan.timeline, at, deadline))
+
+    def _timeline_times(self, slo: SLO, outcome: QueryOutcome) -> tuple[float, ...] | None:
         if not isinstance(outcome, QueryData) or outcome.result_type != "matrix":
             detail = outcome.detail if not isinstance(outcome, QueryData) else outcome.result_type
             self._logger.warning(

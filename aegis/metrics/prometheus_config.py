@@ -56,15 +56,38 @@ class PrometheusConfig:
     # ... in at most this many steps, never finer than the minimum step (a typical scrape interval).
     timeline_max_points: int = 1440
     timeline_min_step: int = 15
+    # Read good/total from the series ``aegis rules`` records when they exist (docs/prometheus.md),
+    # trusting a recorded sample up to this many seconds old (two missed one-minute evaluations).
+    recorded_series: bool = False
+    recorded_series_max_age: int = 180
+    # SLOs whose queries differ only in one label's value (one per service, say) are asked in
+    # one request when they are evaluated within this many seconds of each other (0 = never) ...
+    batch_window: float = 0.05
+    # ... in queries of at most this many bytes (VictoriaMetrics refuses more than 16 KiB by default)
+    # and this many SLOs, so that no one query costs the server more than a fraction of its timeout.
+    batch_max_query_bytes: int = 16000
+    batch_max_members: int = 100
+    # Windows of a day or more that decide nothing (no rule reads them and no budget policy gates
+    # on them: the compliance window, usually) are read at most this often (seconds; 0 = always);
+    # in between, an evaluation keeps the last answer, with that answer's data age.
+    long_window_interval: float = 900.0
 
     def __post_init__(self) -> None:
         _check_url(self.url)
-        for name in ("max_concurrency", "max_attempts", "timeline_max_range", "timeline_max_points"):
+        for name in (
+            "max_concurrency",
+            "max_attempts",
+            "timeline_max_range",
+            "timeline_max_points",
+            "recorded_series_max_age",
+        ):
             _check_positive_int(name, getattr(self, name))
         _check_positive_int("timeline_min_step", self.timeline_min_step)
+        _check_positive_int("batch_max_query_bytes", self.batch_max_query_bytes)
+        _check_positive_int("batch_max_members", self.batch_max_members)
         for name in ("query_timeout", "evaluation_budget", "initial_backoff", "max_backoff"):
             _check_number(name, getattr(self, name), allow_zero=name == "initial_backoff")
-        for name in ("time_alignment", "cache_ttl"):
+        for name in ("time_alignment", "cache_ttl", "batch_window", "long_window_interval"):
             _check_number(name, getattr(self, name), allow_zero=True)
         for name, value in self.headers:
             _check_header(name, value)
@@ -142,12 +165,17 @@ _OPTION_FIELDS = {
     "basic_auth_password_file": "basic_auth_password_file",
     "ca_file": "ca_file",
     "time_alignment": "time_alignment",
+    "recorded_series": "recorded_series",
 }
 
 
 def _convert_option(key: str, raw: object) -> object:
     if key == "headers":
         return parse_headers(raw)
+    if key == "recorded_series":
+        if not isinstance(raw, bool):
+            raise ValueError(f"--prometheus-recorded-series: expected true or false, got {raw!r}")
+        return raw
     if key == "max_concurrency":
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"--prometheus-max-concurrency: expected a whole number, got {raw!r}")

@@ -57,7 +57,9 @@ class Notifier:
         """Seed each SLO's last decision from its newest audit record."""
         for slo_id in sorted(slo_ids):
             try:
-                page = await store.query(AuditQuery(slo_id=slo_id, limit=1))
+                # Gate requests (revision 0005) sit above their evaluation; the newest evaluation is
+                # what decides. Picked here rather than filtered in SQL, which would count by rows.
+                page = await store.query(AuditQuery(slo_id=slo_id, limit=50))
             except Exception as err:
                 self._logger.error(
                     "cannot read the last decisions from the audit store (%s); "
@@ -65,8 +67,9 @@ class Notifier:
                     one_line(err),
                 )
                 return
-            if page.records:
-                self._restore(page.records[0])
+            evaluations = [record for record in page.records if record.gate_request is None]
+            if evaluations or page.records:
+                self._restore((evaluations or list(page.records))[0])
 
     def seed(self, evaluation: Evaluation) -> None:
         """An SLO's latest evaluation made elsewhere (another replica owned it until now): its

@@ -2,6 +2,11 @@
 
 Whatever the adapter does (hang, raise, report errors) the result is an Evaluation: a failure
 becomes missing data, which the engine answers with WARN and the reason.
+
+At most ``max_concurrent`` evaluations run at once; the others wait for a slot before their time
+limit (and the adapter's budget) starts. Ten thousand SLOs evaluated together (a restart, a reload
+of every file) would otherwise all start at once, and on a busy process each would spend its whole
+budget waiting for the event loop: they queue instead, and each reads its data when its turn comes.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from aegis.scheduler.timing import Clock, utc_now
 from aegis.spec.model import SLO
 from aegis.telemetry import Telemetry
 
+# Evaluations in flight at once: enough for whole families to share requests (``_batch``), few
+# enough that each finishes within its time limit however many SLOs are due together.
+DEFAULT_MAX_CONCURRENT = 500
+
 
 class Evaluator:
     def __init__(
@@ -28,9 +37,11 @@ class Evaluator:
         telemetry: Telemetry,
         clock: Clock = utc_now,
         timeout: float = 60.0,
+        max_concurrent: int | None = DEFAULT_MAX_CONCURRENT,
         logger: logging.Logger | None = None,
     ) -> None:
         self.adapter = adapter
+        self._slots = asyncio.Semaphore(max_concurrent) if max_concurrent else None
         self._telemetry = telemetry
         self._clock = clock
         self._timeout = timeout
@@ -46,6 +57,12 @@ class Evaluator:
         self._timeout = seconds
 
     async def evaluate(self, slo: SLO) -> Evaluated:
+        if self._slots is None:
+            return await self._evaluate(slo)
+        async with self._slots:
+            return await self._evaluate(slo)
+
+    async def _evaluate(self, slo: SLO) -> Evaluated:
         started = time.perf_counter()
         at = self._clock()
         measurement = await self._measure(slo, at)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aegis.spec.model import SLO, BurnRateRule, SLIType
+from aegis.spec.model import DEFAULT_BACKEND, SLO, BurnRateRule, SLIType
 
 API_VERSION = "aegis.slo/v1"
 
@@ -46,6 +46,8 @@ def _sli(slo: SLO) -> dict[str, Any]:
         "good": {"prometheusQuery": slo.sli.good_query},
         "total": {"prometheusQuery": slo.sli.total_query},
     }
+    if slo.sli.backend != DEFAULT_BACKEND:
+        sli["backend"] = slo.sli.backend
     if slo.sli.type is SLIType.LATENCY and slo.sli.threshold_ms is not None:
         # The schema wants whole milliseconds; a model from another format may carry a fraction.
         threshold = slo.sli.threshold_ms

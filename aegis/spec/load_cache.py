@@ -12,12 +12,14 @@ parses again only the files it concerns.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from aegis.spec.files import FileStamp
 from aegis.spec.model import SLO
 from aegis.spec.problems import SpecProblem
+from aegis.spec.yaml_source import YamlDocument
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Loaded:
 
     slo: SLO
     id_line: int
+    # Where the file writes the id: metadata.id, or slos[1].name in a Sloth file.
+    id_path: str = "metadata.id"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,11 @@ class FileLoad:
     # The backends its SLOs name, and the backends configured when it was checked (None: any).
     backends_named: frozenset[str] = field(default_factory=frozenset)
     checked_with: frozenset[str] | None = None
+    # Documents that name an object of another file (an OpenSLO indicatorRef): not in ``loaded``
+    # or ``problems``, but resolved at every load against ``shared``, the documents every file
+    # offers the others (OpenSLO SLIs). So a changed SLI file is seen by an unchanged SLO file.
+    deferred: tuple[YamlDocument, ...] = ()
+    shared: tuple[Mapping[str, Any], ...] = ()
 
     def holds_for(self, backends: frozenset[str] | None) -> bool:
         """Whether checking the file with ``backends`` would say the same.

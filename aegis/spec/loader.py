@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from aegis.bounded_read import FileRefused
 from aegis.spec.checks import backend_issues, slo_issues
 from aegis.spec.files import FileStamp, Found, find_spec_files, read_spec_text, spec_files
-from aegis.spec.formats import FORMATS, Format, format_for, unclaimed_issues
+from aegis.spec.formats import FORMATS, FileAware, Format, for_file, format_for, unclaimed_issues
 from aegis.spec.load_cache import FileLoad, LoadCache, Loaded
 from aegis.spec.model import SLO
 from aegis.spec.problems import (
@@ -53,7 +54,7 @@ def load_file(path: str | Path, *, root: str | Path | None = None) -> LoadResult
     With ``root``, a file whose links lead outside ``root`` is refused unread.
     """
     result = _load_file(Path(path), root, FORMATS, None, LoadCache(), None)
-    kept, all_problems = _assign_ids([(str(path), result)], {})
+    kept, all_problems = _assign_ids(_resolve_deferred([(str(path), result)], FORMATS, None), {})
     return LoadResult(slos=tuple(kept), problems=tuple(all_problems), files=(str(path),))
 
 
@@ -85,7 +86,7 @@ def load_directory(
         for file in found.files
     ]
     cache.keep_only([file for file, _ in per_file])
-    slos, id_problems = _assign_ids(per_file, owners or {})
+    slos, id_problems = _assign_ids(_resolve_deferred(per_file, formats, backends), owners or {})
     return LoadResult(
         slos=tuple(slos), problems=(*problems, *id_problems), files=tuple(str(f) for f in found.files)
     )
@@ -115,7 +116,7 @@ def _assign_ids(
             else:
                 where = f"{first_file}:{first.id_line}"
                 message = f"duplicate id {entry.slo.id!r}, already defined in {where} (line {entry.id_line})"
-                problems.append(SpecProblem(file, "metadata.id", message))
+                problems.append(SpecProblem(file, entry.id_path, message))
     return slos, problems
 
 
@@ -144,31 +145,79 @@ def _load_file(
         result = replace(same, stamp=stamp)
         cache.put(file, result, parsed=False)
         return result
-    loaded, problems, named = _parse(text, file, formats, backends)
+    parsed = _parse(text, file, formats, backends)
     checked_with = None if backends is None else frozenset(backends)
-    result = FileLoad(stamp, digest, tuple(loaded), tuple(problems), named, checked_with)
+    result = FileLoad(
+        stamp,
+        digest,
+        tuple(parsed.loaded),
+        tuple(parsed.problems),
+        frozenset(parsed.named),
+        checked_with,
+        tuple(parsed.deferred),
+        tuple(parsed.shared),
+    )
     cache.put(file, result, parsed=True)
     return result
 
 
-def _parse(
-    text: str, file: str, formats: tuple[Format, ...], backends: Collection[str] | None
-) -> tuple[list[Loaded], list[SpecProblem], frozenset[str]]:
-    """The file's SLOs and problems, and the backends its SLOs name (whether they load or not)."""
+@dataclass
+class _Parsed:
+    """One file's SLOs and problems, the backends its SLOs name (whether they load or not), and
+    its documents that wait for the directory (``FileLoad.deferred``, ``FileLoad.shared``)."""
+
+    loaded: list[Loaded] = field(default_factory=list)
+    problems: list[SpecProblem] = field(default_factory=list)
+    named: set[str] = field(default_factory=set)
+    deferred: list[YamlDocument] = field(default_factory=list)
+    shared: list[Mapping[str, Any]] = field(default_factory=list)
+
+
+def _parse(text: str, file: str, formats: tuple[Format, ...], backends: Collection[str] | None) -> _Parsed:
+    parsed = _Parsed()
     try:
         documents = [d for d in parse_documents(text) if d.data is not None]
     except YamlSourceError as err:
-        return [], [SpecProblem(file, "", shorten(str(err), 300))], frozenset()
+        parsed.problems.append(SpecProblem(file, "", shorten(str(err), 300)))
+        return parsed
     if not documents:
-        return [], [SpecProblem(file, "", "file is empty: expected at least one SLO document")], frozenset()
-    loaded: list[Loaded] = []
-    problems: list[SpecProblem] = []
-    named: set[str] = set()
+        parsed.problems.append(SpecProblem(file, "", "file is empty: expected at least one SLO document"))
+        return parsed
+    file_formats = for_file(formats, [document.data for document in documents])
     for document in documents:
-        slos, issues = _document_slos(document, file, formats, backends, named)
-        problems.extend(_located(file, document, issues))
-        loaded.extend(slos)
-    return loaded, problems, frozenset(named)
+        data = document.data
+        bound = format_for(data, file_formats) if isinstance(data, Mapping) else None
+        if isinstance(data, Mapping) and isinstance(bound, FileAware):
+            if bound.shares(data):
+                parsed.shared.append(data)
+            if bound.defers(data):
+                parsed.deferred.append(document)
+                continue
+        slos, issues = _document_slos(document, file, file_formats, backends, parsed.named)
+        parsed.problems.extend(_located(file, document, issues))
+        parsed.loaded.extend(slos)
+    return parsed
+
+
+def _resolve_deferred(
+    per_file: list[tuple[str, FileLoad]], formats: tuple[Format, ...], backends: Collection[str] | None
+) -> list[tuple[str, FileLoad]]:
+    """Each file's result with its deferred documents built against what every file shares.
+
+    Runs at every load, cached files included: the SLI an SLO names may have changed elsewhere.
+    """
+    if not any(result.deferred for _, result in per_file):
+        return per_file
+    directory_formats = for_file(formats, [data for _, result in per_file for data in result.shared])
+    resolved: list[tuple[str, FileLoad]] = []
+    for file, result in per_file:
+        loaded, problems = list(result.loaded), list(result.problems)
+        for document in result.deferred:
+            slos, issues = _document_slos(document, file, directory_formats, backends, set())
+            problems.extend(_located(file, document, issues))
+            loaded.extend(slos)
+        resolved.append((file, replace(result, loaded=tuple(loaded), problems=tuple(problems))))
+    return resolved
 
 
 def _document_slos(
@@ -198,7 +247,8 @@ def _document_slos(
         if model_issues:
             issues.extend(model_issues)
         else:
-            loaded.append(Loaded(built.slo, document.line_of(built.fields.file_path(("id",)))))
+            id_path = built.fields.file_path(("id",))
+            loaded.append(Loaded(built.slo, document.line_of(id_path), format_path(id_path)))
     return loaded, issues
 
 

@@ -66,11 +66,14 @@ class StatusCalls:
         return response.slo
 
     async def audit(self, request: Request, slo_id: str, limit: int) -> list[evaluation_pb2.Evaluation]:
-        """The newest ``limit`` records of one SLO, newest first."""
+        """The newest evaluations of one SLO (among its ``limit`` newest records), newest first.
+
+        Gate requests repeat the evaluation that answered them: a sparkline plots each evaluation once.
+        """
         query = audit_pb2.ListAuditRecordsRequest(slo_id=slo_id, limit=limit)
         response = await self._call(self._methods.audit, query, request)
         assert isinstance(response, audit_pb2.ListAuditRecordsResponse)
-        return list(response.records)
+        return [record for record in response.records if not record.HasField("gate_request")]
 
     async def replay(self, request: Request, query: replay_pb2.ReplayRequest) -> replay_pb2.ReplayResponse:
         response = await self._call(self._methods.replay, query, request)

@@ -13,7 +13,16 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from aegis.engine.model import BudgetOutcome, Evaluation, RuleOutcome, SLIResult, WindowBurn
+from aegis.engine.model import (
+    BudgetOutcome,
+    ChainLink,
+    DeploymentContext,
+    Evaluation,
+    GateRequest,
+    RuleOutcome,
+    SLIResult,
+    WindowBurn,
+)
 from aegis.spec.durations import Window
 from aegis.spec.model import Decision
 
@@ -31,7 +40,7 @@ def evaluation_to_row(evaluation: Evaluation) -> Row:
             )
     sli = evaluation.sli
     return {
-        "id": evaluation.evaluation_id,
+        "id": evaluation.record_id,
         "slo_id": evaluation.slo_id,
         "service": evaluation.service,
         "environment": evaluation.environment,
@@ -63,13 +72,66 @@ def evaluation_to_row(evaluation: Evaluation) -> Row:
         if evaluation.would_be_decision is None
         else evaluation.would_be_decision.name,
         "budget_policy": None if evaluation.budget is None else _budget_to_json(evaluation.budget),
+        **_gate_request_to_row(evaluation),
     }
+
+
+def _gate_request_to_row(evaluation: Evaluation) -> Row:
+    request = evaluation.gate_request
+    if request is None:
+        return dict.fromkeys(GATE_REQUEST_COLUMNS)
+    if request.requested_at.utcoffset() is None:
+        raise ValueError(f"gate request {request.record_id}: requested_at must be timezone-aware")
+    context = request.deployment
+    return {
+        "evaluation_ref": evaluation.evaluation_id,
+        "requested_at": request.requested_at,
+        "deployment_id": context.deployment_id,
+        "deploy_commit": context.commit,
+        "pipeline_url": context.pipeline_url,
+        "caller": context.caller,
+        "api_key_name": request.api_key_name,
+    }
+
+
+# The columns of a gate request, NULL on an evaluation record.
+GATE_REQUEST_COLUMNS = (
+    "evaluation_ref",
+    "requested_at",
+    "deployment_id",
+    "deploy_commit",
+    "pipeline_url",
+    "caller",
+    "api_key_name",
+)
+
+
+def _gate_request_from_row(row: Mapping[Any, Any]) -> GateRequest | None:
+    if row["evaluation_ref"] is None:
+        return None
+    return GateRequest(
+        record_id=row["id"],
+        requested_at=row["requested_at"],
+        deployment=DeploymentContext(
+            deployment_id=row["deployment_id"] or "",
+            commit=row["deploy_commit"] or "",
+            pipeline_url=row["pipeline_url"] or "",
+            caller=row["caller"] or "",
+        ),
+        api_key_name=row["api_key_name"] or "",
+    )
+
+
+def _chain_from_row(row: Mapping[Any, Any]) -> ChainLink | None:
+    if row.get("chain_seq") is None:
+        return None
+    return ChainLink(int(row["chain_seq"]), row["chain_prev_hash"], row["chain_hash"])
 
 
 def row_to_evaluation(row: Mapping[Any, Any]) -> Evaluation:
     """The evaluation a row was made from."""
     return Evaluation(
-        evaluation_id=row["id"],
+        evaluation_id=row["evaluation_ref"] or row["id"],
         slo_id=row["slo_id"],
         service=row["service"],
         environment=row["environment"],
@@ -95,6 +157,8 @@ def row_to_evaluation(row: Mapping[Any, Any]) -> Evaluation:
         budget=_budget_from_json(row["budget_policy"]),
         dry_run=bool(row["dry_run"]),
         would_be_decision=None if row["would_be_decision"] is None else Decision[row["would_be_decision"]],
+        gate_request=_gate_request_from_row(row),
+        chain=_chain_from_row(row),
     )
 
 

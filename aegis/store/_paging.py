@@ -44,6 +44,9 @@ def filter_fingerprint(query: AuditQuery) -> str:
         None if query.start_time is None else _to_micros(query.start_time),
         None if query.end_time is None else _to_micros(query.end_time),
     ]
+    # Revision 0005's filters join only when used, so tokens issued before stay valid.
+    if query.kind is not None or any(value is not None for value in query.gate_filters):
+        filters += [None if query.kind is None else query.kind.value, *query.gate_filters]
     canonical = json.dumps(filters, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

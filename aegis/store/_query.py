@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 
 from aegis.store._paging import Cursor
 from aegis.store._schema import evaluations
-from aegis.store.base import AuditQuery
+from aegis.store.base import AuditQuery, RecordKind
 
 # The label of the count column beside the evaluation's own columns in a page row.
 TOTAL_COLUMN = "matching_total"
@@ -70,6 +70,21 @@ def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
         conditions.append(c.evaluated_at >= query.start_time)
     if query.end_time is not None:
         conditions.append(c.evaluated_at < query.end_time)
+    return conditions + gate_request_filters(query)
+
+
+def gate_request_filters(query: AuditQuery) -> list[ColumnElement[bool]]:
+    """Revision 0005: the record kind, and who asked for what (columns NULL on evaluations)."""
+    c = evaluations.c
+    conditions: list[ColumnElement[bool]] = []
+    if query.kind is RecordKind.EVALUATION:
+        conditions.append(c.evaluation_ref.is_(None))
+    elif query.kind is RecordKind.GATE_REQUEST:
+        conditions.append(c.evaluation_ref.is_not(None))
+    columns = (c.deployment_id, c.deploy_commit, c.pipeline_url, c.caller, c.api_key_name)
+    for column, value in zip(columns, query.gate_filters, strict=True):
+        if value is not None:
+            conditions.append(column == value)
     return conditions
 
 

@@ -94,6 +94,21 @@ evaluations = Table(
     Column("would_be_decision", String(5), nullable=True),
     # {"block_below", "warn_below", "budget_remaining", "action"}; NULL without a budget policy.
     Column("budget_policy", JSON(none_as_null=True), nullable=True),
+    # Revision 0005: gate requests and the hash chain. A gate-request record is the evaluation that
+    # answered it (evidence, decision and evaluated_at are the evaluation's) under its own id, with
+    # the evaluation's id in evaluation_ref, and who asked. NULL on evaluation records.
+    Column("evaluation_ref", String, nullable=True),
+    Column("requested_at", UTCDateTime(), nullable=True),
+    Column("deployment_id", String, nullable=True),
+    Column("deploy_commit", String, nullable=True),
+    Column("pipeline_url", String, nullable=True),
+    Column("caller", String, nullable=True),
+    Column("api_key_name", String, nullable=True),
+    # aegis.store.chain: position, predecessor's hash and own hash; NULL only on rows written
+    # behind the gate's back (pre-0005 rows and v0.1.0 imports are sealed at upgrade).
+    Column("chain_seq", BigInteger, nullable=True),
+    Column("chain_prev_hash", String(64), nullable=True),
+    Column("chain_hash", String(64), nullable=True),
     CheckConstraint(
         "decision IN ({})".format(", ".join(f"'{d.name}'" for d in Decision)),
         name="ck_audit_evaluations_decision",
@@ -131,6 +146,26 @@ Index(
     evaluations.c.id,
 )
 Index("ix_audit_env_time", evaluations.c.environment, evaluations.c.evaluated_at, evaluations.c.id)
+Index(
+    "ix_audit_deployment_time",
+    evaluations.c.deployment_id,
+    evaluations.c.evaluated_at,
+    evaluations.c.id,
+)
+# The chain's order: the head is the last entry, verification walks it, retention prunes its prefix.
+Index("ux_audit_chain_seq", evaluations.c.chain_seq, unique=True)
+
+# The chain's anchor: the last record retention pruned (one row, id 1), so that the records left
+# still link to something the verifier can check.
+chain_anchor = Table(
+    "audit_chain_anchor",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chain_seq", BigInteger, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("pruned_records", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
 
 # How far each import from an older product has got, so that importing again (every
 # start on SQLite) reads only rows written since, e.g. by a v0.1.0 someone rolled back to.

@@ -97,6 +97,8 @@ def describe_upgrade(result: migrate.UpgradeResult) -> str:
         parts.append(f"{result.v010.imported} v0.1.0 record(s) imported (table evaluations left unchanged)")
     elif result.v010.found:
         parts.append("no new v0.1.0 records to import")
+    if result.sealed:
+        parts.append(f"{result.sealed} record(s) from before the hash chain sealed into it")
     if result.v010.skipped:
         ids = ", ".join(str(i) for i in result.v010.skipped[:10])
         more = "" if len(result.v010.skipped) <= 10 else ", ..."

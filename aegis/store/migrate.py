@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from aegis.store import _sqlite
 from aegis.store._schema import metadata
+from aegis.store.chain import seal_unchained
 from aegis.store.legacy_import import ImportResult, has_v010_history, import_history
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -91,10 +92,13 @@ class UpgradeResult:
     after: str
     stamped: bool  # a pre-migration database was recognised and stamped
     v010: ImportResult
+    # Records that had no place in the hash chain and were given one (aegis.store.chain).
+    sealed: int = 0
 
     @property
     def changed(self) -> bool:
-        return self.before != (self.after,) or self.v010.imported > 0 or bool(self.v010.skipped)
+        changed = self.before != (self.after,) or self.v010.imported > 0 or bool(self.v010.skipped)
+        return changed or self.sealed > 0
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -147,7 +151,11 @@ def upgrade(engine: Engine, logger: logging.Logger | None = None) -> UpgradeResu
             command.upgrade(alembic_config(connection), "head")
         # A data step, not a revision: it must also pick up rows a rolled-back v0.1.0 wrote later.
         v010 = import_history(connection, logger)
-        return UpgradeResult(before=before.current, after=head(), stamped=before.pre_migration, v010=v010)
+        # Also a data step: rows from before revision 0005, the import's, an older replica's.
+        sealed = seal_unchained(connection)
+        return UpgradeResult(
+            before=before.current, after=head(), stamped=before.pre_migration, v010=v010, sealed=sealed
+        )
 
 
 def prepare(

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Delete, Row, Select, delete, select
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy import Row, Select, delete, select
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from aegis.engine.model import Evaluation
-from aegis.store import database
+from aegis.store import chain, database
 from aegis.store._codec import evaluation_to_row, row_to_evaluation
 from aegis.store._paging import Cursor, decode_page_token, encode_page_token, filter_fingerprint
 from aegis.store._query import TOTAL_COLUMN, count_statement, newest_first, page_statement
@@ -29,6 +30,7 @@ from aegis.store._schema import evaluations
 from aegis.store.base import MAX_LIMIT, AuditPage, AuditQuery, InvalidQueryError, RecordRejectedError
 from aegis.store.database import AuditStoreOpenError
 from aegis.store.migrate import SchemaPolicy
+from aegis.store.verify import ChainReport, verify_chain
 
 __all__ = ["AuditStoreOpenError", "SQLAuditStore"]
 
@@ -96,7 +98,7 @@ class SQLAuditStore:
         self._check_open()
         if before.utcoffset() is None:
             raise ValueError(f"prune needs a timezone-aware time, got {before.isoformat()}")
-        return await asyncio.to_thread(self._delete, _prune_statement(before, limit))
+        return await asyncio.to_thread(self._prune, before, limit)
 
     async def query(self, query: AuditQuery) -> AuditPage:
         self._check_open()
@@ -114,7 +116,7 @@ class SQLAuditStore:
         token = None
         if len(rows) > limit:
             last = records[-1]
-            token = encode_page_token(Cursor(last.timestamp, last.evaluation_id), fingerprint)
+            token = encode_page_token(Cursor(last.timestamp, last.record_id), fingerprint)
         total = await self._total(query, cursor, rows)
         return AuditPage(records=records, next_page_token=token, total=total)
 
@@ -127,6 +129,15 @@ class SQLAuditStore:
         counted = await asyncio.to_thread(self._fetch, count_statement(query))
         return int(counted[0][0])
 
+    async def verify_chain(self, expected_head: tuple[int, str] | None = None) -> ChainReport:
+        """Walk the whole hash chain on a worker thread; reads every record once."""
+        self._check_open()
+        return await asyncio.to_thread(self._verify, expected_head)
+
+    def _verify(self, expected_head: tuple[int, str] | None) -> ChainReport:
+        with self._read_lock:
+            return verify_chain(self._engine, expected_head=expected_head)
+
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
@@ -138,15 +149,16 @@ class SQLAuditStore:
         except ValueError as err:
             raise RecordRejectedError(str(err)) from err
         try:
-            with self._write_lock, self._engine.begin() as connection:
+            with self._write_lock, chain.append_transaction(self._engine) as connection:
+                chain.link(connection, rows)
                 connection.execute(evaluations.insert(), rows)
         except (IntegrityError, DataError) as err:
             # The rows, not the database, are at fault (e.g. an evaluation_id stored already).
             raise RecordRejectedError(str(err.orig or err).strip().splitlines()[0]) from err
 
-    def _delete(self, statement: Delete) -> int:
-        with self._write_lock, self._engine.begin() as connection:
-            return connection.execute(statement).rowcount
+    def _prune(self, before: datetime, limit: int) -> int:
+        with self._write_lock, chain.append_transaction(self._engine) as connection:
+            return prune_chain_prefix(connection, before, limit)
 
     def _fetch(self, statement: Select[Any]) -> Sequence[Row[Any]]:
         with self._read_lock, self._engine.connect() as connection:
@@ -157,11 +169,29 @@ class SQLAuditStore:
             raise RuntimeError("the audit store is closed")
 
 
-def _prune_statement(before: datetime, limit: int) -> Delete:
-    # Oldest first through ix_audit_time; the same statement on SQLite and PostgreSQL.
+def prune_chain_prefix(connection: Connection, before: datetime, limit: int) -> int:
+    """Delete the oldest records of the chain, up to ``limit``, while they are older than ``before``.
+
+    The chain's prefix, not merely the oldest by time: the records left must still link to the
+    anchor, which becomes the last record deleted. A record written out of time order (a
+    backlog, an import) stops the pass until it is old enough too.
+    """
     c = evaluations.c
-    oldest = select(c.id).where(c.evaluated_at < before).order_by(c.evaluated_at, c.id).limit(max(limit, 1))
-    return delete(evaluations).where(c.id.in_(oldest.scalar_subquery()))
+    oldest = connection.execute(
+        select(c.chain_seq, c.chain_hash, c.evaluated_at)
+        .where(c.chain_seq.is_not(None))
+        .order_by(c.chain_seq)
+        .limit(max(limit, 1))
+    ).all()
+    prefix = list(itertools.takewhile(lambda row: row.evaluated_at < before, oldest))
+    if not prefix:
+        return 0
+    last = prefix[-1]
+    deleted = connection.execute(
+        delete(evaluations).where(c.chain_seq.is_not(None), c.chain_seq <= last.chain_seq)
+    ).rowcount
+    chain.move_anchor(connection, int(last.chain_seq), str(last.chain_hash), deleted)
+    return deleted
 
 
 def _check_times(query: AuditQuery) -> None:

@@ -28,7 +28,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61\x65gis/v1/audit.proto\x12\x08\x61\x65gis.v1\x1a\x13\x61\x65gis/v1/auth.proto\x1a\x19\x61\x65gis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x02\n\x17ListAuditRecordsRequest\x12\x15\n\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x03 \x01(\t\x12$\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x12.aegis.v1.Decision\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x0e\n\x06offset\x18\t \x01(\x05\"i\n\x18ListAuditRecordsResponse\x12%\n\x07records\x18\x01 \x03(\x0b\x32\x14.aegis.v1.Evaluation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\x32\x84\x01\n\x0c\x41uditService\x12t\n\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/auditB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61\x65gis/v1/audit.proto\x12\x08\x61\x65gis.v1\x1a\x13\x61\x65gis/v1/auth.proto\x1a\x19\x61\x65gis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x03\n\x17ListAuditRecordsRequest\x12\x15\n\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x03 \x01(\t\x12$\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x12.aegis.v1.Decision\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x0e\n\x06offset\x18\t \x01(\x05\x12\'\n\x04kind\x18\n \x01(\x0e\x32\x19.aegis.v1.AuditRecordKind\x12#\n\rdeployment_id\x18\x0b \x01(\tR\x0c\x64\x65ploymentID\x12\x0e\n\x06\x63ommit\x18\x0c \x01(\t\x12!\n\x0cpipeline_url\x18\r \x01(\tR\x0bpipelineURL\x12\x0e\n\x06\x63\x61ller\x18\x0e \x01(\t\x12\x14\n\x0c\x61pi_key_name\x18\x0f \x01(\t\"i\n\x18ListAuditRecordsResponse\x12%\n\x07records\x18\x01 \x03(\x0b\x32\x14.aegis.v1.Evaluation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\"J\n\x17VerifyAuditChainRequest\x12/\n\rexpected_head\x18\x01 \x01(\x0b\x32\x18.aegis.v1.AuditChainLink\"\x82\x02\n\x18VerifyAuditChainResponse\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x17\n\x0frecords_checked\x18\x02 \x01(\x03\x12(\n\x06\x61nchor\x18\x03 \x01(\x0b\x32\x18.aegis.v1.AuditChainLink\x12&\n\x04head\x18\x04 \x01(\x0b\x32\x18.aegis.v1.AuditChainLink\x12\x31\n\x0c\x66irst_broken\x18\x05 \x01(\x0b\x32\x1b.aegis.v1.BrokenAuditRecord\x12\x19\n\x11unchained_records\x18\x06 \x01(\x03\x12\x1d\n\x15\x65xpected_head_problem\x18\x07 \x01(\t\"B\n\x11\x42rokenAuditRecord\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0f\n\x07problem\x18\x03 \x01(\t2\x82\x02\n\x0c\x41uditService\x12t\n\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/audit\x12|\n\x10VerifyAuditChain\x12!.aegis.v1.VerifyAuditChainRequest\x1a\".aegis.v1.VerifyAuditChainResponse\"!\x8a\xb5\x18\x05\x61\x64min\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/audit:verifyB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,10 +38,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1'
   _globals['_AUDITSERVICE'].methods_by_name['ListAuditRecords']._loaded_options = None
   _globals['_AUDITSERVICE'].methods_by_name['ListAuditRecords']._serialized_options = b'\212\265\030\004read\202\323\344\223\002\013\022\t/v1/audit'
+  _globals['_AUDITSERVICE'].methods_by_name['VerifyAuditChain']._loaded_options = None
+  _globals['_AUDITSERVICE'].methods_by_name['VerifyAuditChain']._serialized_options = b'\212\265\030\005admin\202\323\344\223\002\022\022\020/v1/audit:verify'
   _globals['_LISTAUDITRECORDSREQUEST']._serialized_start=146
-  _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=415
-  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=417
-  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=522
-  _globals['_AUDITSERVICE']._serialized_start=525
-  _globals['_AUDITSERVICE']._serialized_end=657
+  _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=582
+  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=584
+  _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=689
+  _globals['_VERIFYAUDITCHAINREQUEST']._serialized_start=691
+  _globals['_VERIFYAUDITCHAINREQUEST']._serialized_end=765
+  _globals['_VERIFYAUDITCHAINRESPONSE']._serialized_start=768
+  _globals['_VERIFYAUDITCHAINRESPONSE']._serialized_end=1026
+  _globals['_BROKENAUDITRECORD']._serialized_start=1028
+  _globals['_BROKENAUDITRECORD']._serialized_end=1094
+  _globals['_AUDITSERVICE']._serialized_start=1097
+  _globals['_AUDITSERVICE']._serialized_end=1355
 # @@protoc_insertion_point(module_scope)

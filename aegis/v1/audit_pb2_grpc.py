@@ -40,6 +40,11 @@ class AuditServiceStub:
                 request_serializer=aegis_dot_v1_dot_audit__pb2.ListAuditRecordsRequest.SerializeToString,
                 response_deserializer=aegis_dot_v1_dot_audit__pb2.ListAuditRecordsResponse.FromString,
                 _registered_method=True)
+        self.VerifyAuditChain = channel.unary_unary(
+                '/aegis.v1.AuditService/VerifyAuditChain',
+                request_serializer=aegis_dot_v1_dot_audit__pb2.VerifyAuditChainRequest.SerializeToString,
+                response_deserializer=aegis_dot_v1_dot_audit__pb2.VerifyAuditChainResponse.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer:
@@ -47,7 +52,17 @@ class AuditServiceServicer:
     """
 
     def ListAuditRecords(self, request, context):
-        """ListAuditRecords returns matching records, newest first.
+        """ListAuditRecords returns matching records, newest first: one per evaluation, and one
+        per gate request (Decide, FlaggerWebhook) with who asked and for what.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyAuditChain(self, request, context):
+        """VerifyAuditChain walks the audit's hash chain from its anchor (the last pruned record,
+        or the start) to its head, and says whether every record is as it was written, or
+        which record is the first that is not. It reads every record: seconds per million.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -60,6 +75,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.ListAuditRecords,
                     request_deserializer=aegis_dot_v1_dot_audit__pb2.ListAuditRecordsRequest.FromString,
                     response_serializer=aegis_dot_v1_dot_audit__pb2.ListAuditRecordsResponse.SerializeToString,
+            ),
+            'VerifyAuditChain': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyAuditChain,
+                    request_deserializer=aegis_dot_v1_dot_audit__pb2.VerifyAuditChainRequest.FromString,
+                    response_serializer=aegis_dot_v1_dot_audit__pb2.VerifyAuditChainResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +110,33 @@ class AuditService:
             '/aegis.v1.AuditService/ListAuditRecords',
             aegis_dot_v1_dot_audit__pb2.ListAuditRecordsRequest.SerializeToString,
             aegis_dot_v1_dot_audit__pb2.ListAuditRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyAuditChain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aegis.v1.AuditService/VerifyAuditChain',
+            aegis_dot_v1_dot_audit__pb2.VerifyAuditChainRequest.SerializeToString,
+            aegis_dot_v1_dot_audit__pb2.VerifyAuditChainResponse.FromString,
             options,
             channel_credentials,
             insecure,

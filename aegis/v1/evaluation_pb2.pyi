@@ -16,10 +16,19 @@ class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ALLOW: _ClassVar[Decision]
     WARN: _ClassVar[Decision]
     BLOCK: _ClassVar[Decision]
+
+class AuditRecordKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AUDIT_RECORD_KIND_UNSPECIFIED: _ClassVar[AuditRecordKind]
+    AUDIT_RECORD_KIND_EVALUATION: _ClassVar[AuditRecordKind]
+    AUDIT_RECORD_KIND_GATE_REQUEST: _ClassVar[AuditRecordKind]
 DECISION_UNSPECIFIED: Decision
 ALLOW: Decision
 WARN: Decision
 BLOCK: Decision
+AUDIT_RECORD_KIND_UNSPECIFIED: AuditRecordKind
+AUDIT_RECORD_KIND_EVALUATION: AuditRecordKind
+AUDIT_RECORD_KIND_GATE_REQUEST: AuditRecordKind
 
 class SLISummary(_message.Message):
     __slots__ = ("value", "error_rate", "budget_remaining", "window")
@@ -76,7 +85,7 @@ class BudgetPolicyResult(_message.Message):
     def __init__(self, block_below: _Optional[float] = ..., warn_below: _Optional[float] = ..., budget_remaining: _Optional[float] = ..., action: _Optional[_Union[Decision, str]] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("evaluation_id", "slo_id", "service", "environment", "decision", "timestamp", "ttl", "sli", "reasons", "burn_rates", "is_stale", "has_no_traffic", "has_missing_data", "has_too_few_data_points", "has_clamped_data", "rules", "data_timestamp", "id", "budget_policy", "dry_run", "would_be_decision")
+    __slots__ = ("evaluation_id", "slo_id", "service", "environment", "decision", "timestamp", "ttl", "sli", "reasons", "burn_rates", "is_stale", "has_no_traffic", "has_missing_data", "has_too_few_data_points", "has_clamped_data", "rules", "data_timestamp", "id", "budget_policy", "dry_run", "would_be_decision", "gate_request", "record_kind", "chain")
     class BurnRatesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +114,9 @@ class Evaluation(_message.Message):
     BUDGET_POLICY_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     WOULD_BE_DECISION_FIELD_NUMBER: _ClassVar[int]
+    GATE_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    RECORD_KIND_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
     evaluation_id: str
     slo_id: str
     service: str
@@ -126,4 +138,45 @@ class Evaluation(_message.Message):
     budget_policy: BudgetPolicyResult
     dry_run: bool
     would_be_decision: Decision
-    def __init__(self, evaluation_id: _Optional[str] = ..., slo_id: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ttl: _Optional[int] = ..., sli: _Optional[_Union[SLISummary, _Mapping]] = ..., reasons: _Optional[_Iterable[str]] = ..., burn_rates: _Optional[_Mapping[str, WindowBurnRate]] = ..., is_stale: _Optional[bool] = ..., has_no_traffic: _Optional[bool] = ..., has_missing_data: _Optional[bool] = ..., has_too_few_data_points: _Optional[bool] = ..., has_clamped_data: _Optional[bool] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., data_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., id: _Optional[str] = ..., budget_policy: _Optional[_Union[BudgetPolicyResult, _Mapping]] = ..., dry_run: _Optional[bool] = ..., would_be_decision: _Optional[_Union[Decision, str]] = ...) -> None: ...
+    gate_request: GateRequestRecord
+    record_kind: AuditRecordKind
+    chain: AuditChainLink
+    def __init__(self, evaluation_id: _Optional[str] = ..., slo_id: _Optional[str] = ..., service: _Optional[str] = ..., environment: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ttl: _Optional[int] = ..., sli: _Optional[_Union[SLISummary, _Mapping]] = ..., reasons: _Optional[_Iterable[str]] = ..., burn_rates: _Optional[_Mapping[str, WindowBurnRate]] = ..., is_stale: _Optional[bool] = ..., has_no_traffic: _Optional[bool] = ..., has_missing_data: _Optional[bool] = ..., has_too_few_data_points: _Optional[bool] = ..., has_clamped_data: _Optional[bool] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., data_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., id: _Optional[str] = ..., budget_policy: _Optional[_Union[BudgetPolicyResult, _Mapping]] = ..., dry_run: _Optional[bool] = ..., would_be_decision: _Optional[_Union[Decision, str]] = ..., gate_request: _Optional[_Union[GateRequestRecord, _Mapping]] = ..., record_kind: _Optional[_Union[AuditRecordKind, str]] = ..., chain: _Optional[_Union[AuditChainLink, _Mapping]] = ...) -> None: ...
+
+class DeploymentContext(_message.Message):
+    __slots__ = ("deployment_id", "commit", "pipeline_url", "caller")
+    DEPLOYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_URL_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    deployment_id: str
+    commit: str
+    pipeline_url: str
+    caller: str
+    def __init__(self, deployment_id: _Optional[str] = ..., commit: _Optional[str] = ..., pipeline_url: _Optional[str] = ..., caller: _Optional[str] = ...) -> None: ...
+
+class GateRequestRecord(_message.Message):
+    __slots__ = ("deployment_id", "commit", "pipeline_url", "caller", "api_key_name", "requested_at")
+    DEPLOYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_URL_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    deployment_id: str
+    commit: str
+    pipeline_url: str
+    caller: str
+    api_key_name: str
+    requested_at: _timestamp_pb2.Timestamp
+    def __init__(self, deployment_id: _Optional[str] = ..., commit: _Optional[str] = ..., pipeline_url: _Optional[str] = ..., caller: _Optional[str] = ..., api_key_name: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AuditChainLink(_message.Message):
+    __slots__ = ("sequence", "previous_hash", "record_hash")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_HASH_FIELD_NUMBER: _ClassVar[int]
+    RECORD_HASH_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    previous_hash: str
+    record_hash: str
+    def __init__(self, sequence: _Optional[int] = ..., previous_hash: _Optional[str] = ..., record_hash: _Optional[str] = ...) -> None: ...

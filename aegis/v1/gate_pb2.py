@@ -28,7 +28,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x65gis/v1/gate.proto\x12\x08\x61\x65gis.v1\x1a\x13\x61\x65gis/v1/auth.proto\x1a\x19\x61\x65gis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"L\n\rDecideRequest\x12\x15\n\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x13\n\x0b\x66orce_fresh\x18\x02 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\n \x01(\x08\":\n\x0e\x44\x65\x63ideResponse\x12(\n\nevaluation\x18\x01 \x01(\x0b\x32\x14.aegis.v1.Evaluation\">\n\x16GetServiceStateRequest\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x02 \x01(\t\"\x9b\x03\n\x17GetServiceStateResponse\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x02 \x01(\t\x12$\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0e\x32\x12.aegis.v1.Decision\x12\x0f\n\x07reasons\x18\x04 \x03(\t\x12)\n\x0b\x65valuations\x18\x05 \x03(\x0b\x32\x14.aegis.v1.Evaluation\x12-\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04slos\x18\x07 \x03(\t\x12\x43\n\tdecisions\x18\x08 \x03(\x0b\x32\x30.aegis.v1.GetServiceStateResponse.DecisionsEntry\x12\x30\n\x0clast_updated\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x44\n\x0e\x44\x65\x63isionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12!\n\x05value\x18\x02 \x01(\x0e\x32\x12.aegis.v1.Decision:\x02\x38\x01\"\xcb\x01\n\x15\x46laggerWebhookRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\r\n\x05phase\x18\x03 \x01(\t\x12\x10\n\x08\x63hecksum\x18\x04 \x01(\t\x12?\n\x08metadata\x18\x05 \x03(\x0b\x32-.aegis.v1.FlaggerWebhookRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"z\n\x16\x46laggerWebhookResponse\x12$\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x12.aegis.v1.Decision\x12\x0f\n\x07reasons\x18\x02 \x03(\t\x12)\n\x0b\x65valuations\x18\x03 \x03(\x0b\x32\x14.aegis.v1.Evaluation2\x82\x03\n\x0bGateService\x12m\n\x06\x44\x65\x63ide\x12\x17.aegis.v1.DecideRequest\x1a\x18.aegis.v1.DecideResponse\"0\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\"\"\x11/v1/gate/decision:\x01*b\nevaluation\x12\x89\x01\n\x0fGetServiceState\x12 .aegis.v1.GetServiceStateRequest\x1a!.aegis.v1.GetServiceStateResponse\"1\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02#\x12!/v1/state/{service}/{environment}\x12x\n\x0e\x46laggerWebhook\x12\x1f.aegis.v1.FlaggerWebhookRequest\x1a .aegis.v1.FlaggerWebhookResponse\"#\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\x15\"\x10/v1/gate/flagger:\x01*B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x61\x65gis/v1/gate.proto\x12\x08\x61\x65gis.v1\x1a\x13\x61\x65gis/v1/auth.proto\x1a\x19\x61\x65gis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"}\n\rDecideRequest\x12\x15\n\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x13\n\x0b\x66orce_fresh\x18\x02 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\n \x01(\x08\x12/\n\ndeployment\x18\x0b \x01(\x0b\x32\x1b.aegis.v1.DeploymentContext\":\n\x0e\x44\x65\x63ideResponse\x12(\n\nevaluation\x18\x01 \x01(\x0b\x32\x14.aegis.v1.Evaluation\">\n\x16GetServiceStateRequest\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x02 \x01(\t\"\x9b\x03\n\x17GetServiceStateResponse\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x13\n\x0b\x65nvironment\x18\x02 \x01(\t\x12$\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0e\x32\x12.aegis.v1.Decision\x12\x0f\n\x07reasons\x18\x04 \x03(\t\x12)\n\x0b\x65valuations\x18\x05 \x03(\x0b\x32\x14.aegis.v1.Evaluation\x12-\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04slos\x18\x07 \x03(\t\x12\x43\n\tdecisions\x18\x08 \x03(\x0b\x32\x30.aegis.v1.GetServiceStateResponse.DecisionsEntry\x12\x30\n\x0clast_updated\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x44\n\x0e\x44\x65\x63isionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12!\n\x05value\x18\x02 \x01(\x0e\x32\x12.aegis.v1.Decision:\x02\x38\x01\"\xcb\x01\n\x15\x46laggerWebhookRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\r\n\x05phase\x18\x03 \x01(\t\x12\x10\n\x08\x63hecksum\x18\x04 \x01(\t\x12?\n\x08metadata\x18\x05 \x03(\x0b\x32-.aegis.v1.FlaggerWebhookRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"z\n\x16\x46laggerWebhookResponse\x12$\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x12.aegis.v1.Decision\x12\x0f\n\x07reasons\x18\x02 \x03(\t\x12)\n\x0b\x65valuations\x18\x03 \x03(\x0b\x32\x14.aegis.v1.Evaluation2\x82\x03\n\x0bGateService\x12m\n\x06\x44\x65\x63ide\x12\x17.aegis.v1.DecideRequest\x1a\x18.aegis.v1.DecideResponse\"0\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\"\"\x11/v1/gate/decision:\x01*b\nevaluation\x12\x89\x01\n\x0fGetServiceState\x12 .aegis.v1.GetServiceStateRequest\x1a!.aegis.v1.GetServiceStateResponse\"1\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02#\x12!/v1/state/{service}/{environment}\x12x\n\x0e\x46laggerWebhook\x12\x1f.aegis.v1.FlaggerWebhookRequest\x1a .aegis.v1.FlaggerWebhookResponse\"#\x8a\xb5\x18\x04gate\x82\xd3\xe4\x93\x02\x15\"\x10/v1/gate/flagger:\x01*B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,21 +47,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GATESERVICE'].methods_by_name['FlaggerWebhook']._loaded_options = None
   _globals['_GATESERVICE'].methods_by_name['FlaggerWebhook']._serialized_options = b'\212\265\030\004gate\202\323\344\223\002\025\"\020/v1/gate/flagger:\001*'
   _globals['_DECIDEREQUEST']._serialized_start=144
-  _globals['_DECIDEREQUEST']._serialized_end=220
-  _globals['_DECIDERESPONSE']._serialized_start=222
-  _globals['_DECIDERESPONSE']._serialized_end=280
-  _globals['_GETSERVICESTATEREQUEST']._serialized_start=282
-  _globals['_GETSERVICESTATEREQUEST']._serialized_end=344
-  _globals['_GETSERVICESTATERESPONSE']._serialized_start=347
-  _globals['_GETSERVICESTATERESPONSE']._serialized_end=758
-  _globals['_GETSERVICESTATERESPONSE_DECISIONSENTRY']._serialized_start=690
-  _globals['_GETSERVICESTATERESPONSE_DECISIONSENTRY']._serialized_end=758
-  _globals['_FLAGGERWEBHOOKREQUEST']._serialized_start=761
-  _globals['_FLAGGERWEBHOOKREQUEST']._serialized_end=964
-  _globals['_FLAGGERWEBHOOKREQUEST_METADATAENTRY']._serialized_start=917
-  _globals['_FLAGGERWEBHOOKREQUEST_METADATAENTRY']._serialized_end=964
-  _globals['_FLAGGERWEBHOOKRESPONSE']._serialized_start=966
-  _globals['_FLAGGERWEBHOOKRESPONSE']._serialized_end=1088
-  _globals['_GATESERVICE']._serialized_start=1091
-  _globals['_GATESERVICE']._serialized_end=1477
+  _globals['_DECIDEREQUEST']._serialized_end=269
+  _globals['_DECIDERESPONSE']._serialized_start=271
+  _globals['_DECIDERESPONSE']._serialized_end=329
+  _globals['_GETSERVICESTATEREQUEST']._serialized_start=331
+  _globals['_GETSERVICESTATEREQUEST']._serialized_end=393
+  _globals['_GETSERVICESTATERESPONSE']._serialized_start=396
+  _globals['_GETSERVICESTATERESPONSE']._serialized_end=807
+  _globals['_GETSERVICESTATERESPONSE_DECISIONSENTRY']._serialized_start=739
+  _globals['_GETSERVICESTATERESPONSE_DECISIONSENTRY']._serialized_end=807
+  _globals['_FLAGGERWEBHOOKREQUEST']._serialized_start=810
+  _globals['_FLAGGERWEBHOOKREQUEST']._serialized_end=1013
+  _globals['_FLAGGERWEBHOOKREQUEST_METADATAENTRY']._serialized_start=966
+  _globals['_FLAGGERWEBHOOKREQUEST_METADATAENTRY']._serialized_end=1013
+  _globals['_FLAGGERWEBHOOKRESPONSE']._serialized_start=1015
+  _globals['_FLAGGERWEBHOOKRESPONSE']._serialized_end=1137
+  _globals['_GATESERVICE']._serialized_start=1140
+  _globals['_GATESERVICE']._serialized_end=1526
 # @@protoc_insertion_point(module_scope)

@@ -13,14 +13,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DecideRequest(_message.Message):
-    __slots__ = ("slo_id", "force_fresh", "dry_run")
+    __slots__ = ("slo_id", "force_fresh", "dry_run", "deployment")
     SLO_ID_FIELD_NUMBER: _ClassVar[int]
     FORCE_FRESH_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
     slo_id: str
     force_fresh: bool
     dry_run: bool
-    def __init__(self, slo_id: _Optional[str] = ..., force_fresh: _Optional[bool] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+    deployment: _evaluation_pb2.DeploymentContext
+    def __init__(self, slo_id: _Optional[str] = ..., force_fresh: _Optional[bool] = ..., dry_run: _Optional[bool] = ..., deployment: _Optional[_Union[_evaluation_pb2.DeploymentContext, _Mapping]] = ...) -> None: ...
 
 class DecideResponse(_message.Message):
     __slots__ = ("evaluation",)

@@ -8,6 +8,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from aegis.v1 import gate_pb2, gate_pb2_grpc
+from tests._audit_records import as_answered
 from tests._flagger import flagger_payload
 from tests.conftest import LiveServer
 
@@ -28,9 +29,13 @@ async def _fresh(live: LiveServer, slo_id: str, **extra: object) -> dict[str, An
     return body
 
 
-async def _audited(live: LiveServer, evaluation_id: str, slo_id: str) -> dict[str, Any]:
+async def _audited(live: LiveServer, evaluation_id: str, slo_id: str, kind: str = "") -> dict[str, Any]:
+    """The newest audit record of that evaluation: its last gate request, unless ``kind`` says."""
     await live.app.audit.flush()
-    response = await live.rest.get("/v1/audit", params={"sloID": slo_id, "limit": 50})
+    params: dict[str, Any] = {"sloID": slo_id, "limit": 50}
+    if kind:
+        params["kind"] = kind
+    response = await live.rest.get("/v1/audit", params=params)
     record: dict[str, Any] = next(r for r in response.json()["records"] if r["evaluationID"] == evaluation_id)
     return record
 
@@ -71,9 +76,15 @@ async def test_dry_run_requested_answers_allow_on_both_surfaces(live: LiveServer
         assert (body["decision"], body["dryRun"], body["wouldBeDecision"]) == ("ALLOW", True, "BLOCK")
         assert body["reasons"][0].startswith("dry run (dryRun in the request): the gate answers ALLOW")
     # The evaluation itself was recorded as it is: enforced, BLOCK.
-    record = await _audited(live, rest["evaluationID"], "checkout-fast-burn")
+    record = await _audited(live, rest["evaluationID"], "checkout-fast-burn", "AUDIT_RECORD_KIND_EVALUATION")
     assert (record["decision"], record["dryRun"]) == ("BLOCK", False)
     assert "wouldBeDecision" not in {k for k, v in record.items() if v != "DECISION_UNSPECIFIED"}
+    # The gate request was recorded in dry run: the policy's BLOCK, flagged, with the notice.
+    request = await _audited(
+        live, rest["evaluationID"], "checkout-fast-burn", "AUDIT_RECORD_KIND_GATE_REQUEST"
+    )
+    assert (request["decision"], request["dryRun"], request["wouldBeDecision"]) == ("BLOCK", True, "BLOCK")
+    assert request["reasons"] == rest["reasons"]
 
 
 async def test_dry_run_slo_opens_service_state_and_flagger(live: LiveServer) -> None:
@@ -108,4 +119,5 @@ async def test_budget_policy_warns_with_its_evidence(live: LiveServer) -> None:
     assert abs(policy["budgetRemaining"] - 0.2) < 1e-9
     assert policy["budgetRemaining"] == answer["sli"]["budgetRemaining"]
     record = await _audited(live, answer["evaluationID"], "payments-budget-policy")
-    assert record == answer
+    assert record["recordKind"] == "AUDIT_RECORD_KIND_GATE_REQUEST"  # the newest: the request
+    assert as_answered(record) == answer

@@ -68,7 +68,8 @@ def test_openapi_has_an_operation_for_every_http_rule(document: Any) -> None:
 
 def test_openapi_uses_json_names_and_enum_strings(document: Any) -> None:
     definitions = document["definitions"]
-    assert list(definitions["aegis.v1.DecideRequest"]["properties"]) == ["sloID", "forceFresh", "dryRun"]
+    decide_properties = list(definitions["aegis.v1.DecideRequest"]["properties"])
+    assert decide_properties == ["sloID", "forceFresh", "dryRun", "deployment"]
     assert "evaluationID" in definitions["aegis.v1.Evaluation"]["properties"]
     audit = _operation(document, "GET", "/v1/audit")
     assert [p["name"] for p in audit["parameters"]][:1] == ["sloID"]

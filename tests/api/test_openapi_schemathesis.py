@@ -18,7 +18,9 @@ from tests.clients._process import run_tool
 from tests.conftest import ROOT, LiveServer, require_binary
 
 CONFIG = ROOT / "tests" / "api" / "schemathesis.toml"
-OPERATIONS = 7  # Decide, GetServiceState, ListSLOs, GetSLO, ListAuditRecords, Flagger, Replay
+OPERATIONS = (
+    8  # Decide, GetServiceState, ListSLOs, GetSLO, ListAuditRecords, VerifyAuditChain, Flagger, Replay
+)
 
 
 @pytest.mark.external

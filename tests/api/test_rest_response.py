@@ -43,6 +43,9 @@ EVALUATION_KEYS = [
     "budgetPolicy",
     "dryRun",
     "wouldBeDecision",
+    "gateRequest",
+    "recordKind",
+    "chain",
 ]
 SLI_KEYS = ["value", "errorRate", "budgetRemaining", "window"]
 BURN_RATE_KEYS = ["burnRate", "threshold"]
@@ -71,6 +74,9 @@ def late_fields_evaluation() -> evaluation_pb2.Evaluation:
         budget_policy=evaluation_pb2.BudgetPolicyResult(action=evaluation_pb2.WARN),
         dry_run=True,
         would_be_decision=evaluation_pb2.WARN,
+        gate_request=evaluation_pb2.GateRequestRecord(api_key_name="ci"),
+        record_kind=evaluation_pb2.AUDIT_RECORD_KIND_GATE_REQUEST,
+        chain=evaluation_pb2.AuditChainLink(record_hash="0" * 64),
     )
     evaluation.timestamp.FromJsonString("2024-05-01T12:00:00Z")
     evaluation.data_timestamp.FromJsonString("2024-05-01T11:59:30Z")

@@ -9,6 +9,7 @@ import pytest
 from google.protobuf import json_format
 
 from aegis.v1 import audit_pb2, audit_pb2_grpc, gate_pb2, gate_pb2_grpc, slo_pb2, slo_pb2_grpc
+from tests._audit_records import as_answered
 from tests.conftest import LiveServer
 
 # Every shipped SLO and the decision its synthetic scenario must produce, with the flags that explain it.
@@ -173,7 +174,16 @@ async def test_audit_records_every_evaluation_on_both_surfaces(live: LiveServer)
     rest = await live.rest.get("/v1/audit", params={"sloID": "billing-stale", "limit": 1})
     assert rest.status_code == 200, rest.text
     records = rest.json()["records"]
-    assert records[0] == decided, "the audit shows exactly what the gate answered"
+    # The newest record is the gate request, right above the evaluation that answered it.
+    assert records[0]["recordKind"] == "AUDIT_RECORD_KIND_GATE_REQUEST"
+    assert records[0]["id"].startswith(decided["evaluationID"] + ".gate-")
+    assert as_answered(records[0]) == decided, "the audit shows exactly what the gate answered"
+    evaluations = await live.rest.get(
+        "/v1/audit", params={"sloID": "billing-stale", "limit": 1, "kind": "AUDIT_RECORD_KIND_EVALUATION"}
+    )
+    evaluation = evaluations.json()["records"][0]
+    assert evaluation["recordKind"] == "AUDIT_RECORD_KIND_EVALUATION" and evaluation["id"] == decided["id"]
+    assert as_answered(evaluation) == decided
     stub = audit_pb2_grpc.AuditServiceStub(live.channel)
     over_grpc = await stub.ListAuditRecords(
         audit_pb2.ListAuditRecordsRequest(slo_id="billing-stale", limit=1)
@@ -201,7 +211,7 @@ async def test_audit_filters_and_pages(live: LiveServer) -> None:
             },
         )
     ).json()
-    seen = [r["evaluationID"] for r in first["records"] + second["records"]]
+    seen = [r["id"] for r in first["records"] + second["records"]]
     assert len(seen) == len(set(seen))
     times = [r["timestamp"] for r in first["records"] + second["records"]]
     assert times == sorted(times, reverse=True)

@@ -34,6 +34,14 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLAuditStore]:
 
 
 def stored_ids(path: Path) -> set[str]:
-    """Every evaluation id in a SQLite audit file, read by a fresh connection."""
+    """Every evaluation id in a SQLite audit file, read by a fresh connection (gate requests aside)."""
     with contextlib.closing(sqlite3.connect(path)) as connection:
-        return {row[0] for row in connection.execute("SELECT id FROM audit_evaluations")}
+        query = "SELECT id FROM audit_evaluations WHERE evaluation_ref IS NULL"
+        return {row[0] for row in connection.execute(query)}
+
+
+def stored_gate_requests(path: Path) -> list[str]:
+    """The evaluation id behind each gate-request record (revision 0005) in a SQLite audit file."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        query = "SELECT evaluation_ref FROM audit_evaluations WHERE evaluation_ref IS NOT NULL"
+        return [row[0] for row in connection.execute(query)]

@@ -17,7 +17,7 @@ import httpx
 
 from aegis.store.sql import SQLAuditStore
 from tests.audit._server_process import server_process
-from tests.audit.conftest import stored_ids
+from tests.audit.conftest import stored_gate_requests, stored_ids
 
 SLOS = (
     "api-availability",
@@ -106,6 +106,11 @@ async def test_forcefresh_flood_loses_no_evaluation(tmp_path: Path) -> None:
     stored = stored_ids(db)
     assert set(returned) <= stored
     assert len(stored) == _metric(metrics, "aegis_evaluations_total")
+    # And the gate requests, beside the evaluations that answered them (identical requests that
+    # shared one evaluation share one record: aegis.api.gate_requests).
+    requests = stored_gate_requests(db)
+    assert set(returned) <= set(requests) <= stored
     assert _metric(metrics, "aegis_audit_dropped_total") == 0
     assert _metric(metrics, "aegis_audit_unconfirmed_total") == 0
-    assert _metric(metrics, "aegis_audit_commits_total") < len(stored), "records are committed in groups"
+    records = len(stored) + len(requests)
+    assert _metric(metrics, "aegis_audit_commits_total") < records, "records are committed in groups"

@@ -27,7 +27,9 @@ class Ran:
 
 
 def _environment(env: dict[str, str] | None) -> dict[str, str]:
-    base = {key: value for key, value in os.environ.items() if not key.startswith(("AEGIS_", "GITHUB_"))}
+    # The runner's own CI variables would become the deployment context of every `aegis gate`.
+    ours = ("AEGIS_", "GITHUB_", "GITLAB_", "CI_")
+    base = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
     return {**base, **(env or {})}
 
 

@@ -53,3 +53,15 @@ def test_server_options_a_bad_notifications_field_names_the_field(tmp_path: Path
     assert result.stderr.strip() == (
         f"aegis-server: error: {config}: webhooks[0].url: expected an http(s) URL, got 'not-a-url'"
     )
+
+
+def test_server_options_recorded_series_by_flag_or_variable() -> None:
+    def recorded(argv: list[str], env: dict[str, str]) -> object:
+        settings = parse_settings(
+            ["--adapter", "prometheus", "--prometheus-url", "http://p:9090", *argv], env
+        )
+        return settings.prometheus_options["recorded_series"]
+
+    assert recorded([], {}) is False
+    assert recorded(["--prometheus-recorded-series"], {}) is True
+    assert recorded([], {"PROMETHEUS_RECORDED_SERIES": "true"}) is True

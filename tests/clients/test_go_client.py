@@ -24,6 +24,7 @@ GO_TESTS = (
     # clients/go/aegis: the idiomatic wrapper
     "TestWrapperDecide",
     "TestWrapperFreshDecideIsANewEvaluation",
+    "TestWrapperDecideSendsDryRunAndTheDeploymentContext",
     "TestWrapperErrorsKeepTheirStatus",
     "TestWrapperGateOnAService",
     "TestWrapperUnreachableServerIsUnavailable",
@@ -58,8 +59,18 @@ async def test_go_client_passes_against_live_server(live: LiveServer) -> None:
         (["-slo", "checkout-fast-burn"], 1, "BLOCK checkout-fast-burn: rule fast-burn fired"),
         (["-slo", "billing-stale", "-fail-on", "warn"], 2, "WARN billing-stale: "),
         (["-slo", "no-such-slo"], 3, ""),
+        (
+            ["-slo", "checkout-fast-burn", "-dry-run", "-deployment-id", "go-cmd", "-caller", "aegis-gate"],
+            0,
+            "ALLOW (dry run; would be BLOCK) checkout-fast-burn: dry run (dryRun in the request)",
+        ),
+        (
+            ["-service", "checkout", "-environment", "production", "-dry-run"],
+            0,
+            "ALLOW (dry run; would be BLOCK) checkout/production: checkout-fast-burn: ALLOW: dry run",
+        ),
     ],
-    ids=["allow", "block", "warn-fails", "unknown"],
+    ids=["allow", "block", "warn-fails", "unknown", "dry-run", "service-dry-run"],
 )
 async def test_go_aegis_gate_binary_exit_codes(
     live: LiveServer, aegis_gate_binary: Path, args: list[str], code: int, line: str

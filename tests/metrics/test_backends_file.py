@@ -36,6 +36,7 @@ backends:
     timeout: 5s
     evaluationBudget: 45
     timeAlignment: 0
+    recordedSeries: true
   - name: mimir
     type: prometheus
     url: https://mimir.example.com/prometheus
@@ -58,6 +59,7 @@ backends:
     assert victoria.prometheus.max_concurrency == 20
     assert victoria.prometheus.query_timeout == 5.0
     assert victoria.prometheus.evaluation_budget == 45.0
+    assert victoria.prometheus.recorded_series is True
     assert victoria.prometheus.time_alignment == 0.0
     assert mimir.prometheus is not None
     assert mimir.prometheus.headers == (("X-Scope-OrgID", "team-a"),)
@@ -91,6 +93,8 @@ backends:
          "backends[0].timeout: expected seconds (more than 0) or a duration like 10s or 1m, found 'fast'"),
         ("backends:\n  - {name: a, url: http://x, timeout: 0}\n",
          "backends[0].timeout: expected seconds (more"),
+        ("backends:\n  - {name: a, url: http://x, recordedSeries: 'yes'}\n",
+         "backends[0].recordedSeries: expected true or false"),
         ("backends:\n  - {name: a, url: http://x, maxConcurrency: 0}\n",
          "backends[0].maxConcurrency: expected a whole number of queries from 1 to 1000"),
         ("backends:\n  - {name: a, url: http://x, headers: {X-Tenant: 1}}\n",

@@ -25,8 +25,10 @@ def test_config_from_options_builds_every_field(tmp_path: Path) -> None:
             "basic_auth_user": "aegis",
             "basic_auth_password_file": str(password),
             "ca_file": None,
+            "recorded_series": True,
         },
     )
+    assert config.recorded_series is True
     assert config.headers == (("X-Scope-OrgID", "team-a"), ("X-Extra", "spaced value"))
     assert (config.max_concurrency, config.query_timeout, config.evaluation_budget) == (4, 2.0, 9.5)
     assert (config.basic_auth_username, config.basic_auth_password_file) == ("aegis", str(password))
@@ -68,6 +70,7 @@ def test_parse_header_keeps_colons_in_the_value() -> None:
         ),
         ({"basic_auth_user": "aegis"}, "basic auth: user 'aegis' needs a password file"),
         ({"colour": "blue"}, "unknown Prometheus option(s) ['colour']"),
+        ({"recorded_series": "yes"}, "--prometheus-recorded-series: expected true or false, got 'yes'"),
     ],
 )
 def test_config_from_options_rejects_bad_values(options: dict[str, object], words: str) -> None:

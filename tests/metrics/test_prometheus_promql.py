@@ -92,8 +92,9 @@ def test_plan_combines_every_part_of_an_slo_into_one_query() -> None:
     ]
     assert keys[10:] == ["points:5m", "points:30m", "points:1h", "points:6h", "newest"]
     query = combine(plan.parts)
-    # One "or" between parts, plus one inside the points and newest parts (two selectors each).
-    assert query.count(" or ") == len(plan.parts) - 1 + 5
+    # One "or" between parts; the points and newest parts read the total query's selector only,
+    # which covers the good one's series (same metric, fewer matchers).
+    assert query.count(" or ") == len(plan.parts) - 1
     assert (
         'label_replace(sum(sum(rate(http_requests_total{service="api"}[30d]))), "aegis_part", "total:30d"'
         in query
@@ -101,14 +102,42 @@ def test_plan_combines_every_part_of_an_slo_into_one_query() -> None:
     assert isinstance(pp.parse(query), pp.BinaryExpr)
 
 
-def test_plan_timeline_covers_the_longest_rule_window() -> None:
+def test_plan_timeline_covers_the_short_windows_not_the_long_ones() -> None:
+    """Gaps matter in the short windows (5m, 30m); the long ones (1h, 6h) still get sample counts."""
     plan = _plan()
-    assert plan.timeline_range == w("6h").seconds
-    assert plan.evidence_windows == (w("5m"), w("30m"), w("1h"), w("6h"))
-    # Both queries read the same metric through two selectors: each is tagged so neither is lost.
-    assert plan.timeline is not None and plan.timeline.endswith("[6h:15s]")
-    assert plan.timeline.count("timestamp(") == 2
+    assert plan.timeline_range == w("35m").seconds  # 30m plus the 5m lookback
+    assert plan.evidence_windows == (w("5m"), w("30m"))
+    assert [p.key for p in plan.parts if p.role == "points"] == [
+        "points:5m", "points:30m", "points:1h", "points:6h"
+    ]  # fmt: skip
+    # The total query's selector covers the good one's series: one selector is enough.
+    assert plan.timeline == '(max(timestamp(http_requests_total{service="api"})))[35m:15s]'
     assert isinstance(pp.parse(plan.timeline), pp.SubqueryExpr)
+
+
+def test_plan_evidence_keeps_selectors_that_do_not_cover_each_other() -> None:
+    """Two metrics, or matchers neither of which is a subset of the other: both are read, tagged."""
+    sli = SLISpec(
+        SLIType.AVAILABILITY, 'sum(rate(ok{job="a"}[{{window}}]))', 'sum(rate(all{job="a"}[{{window}}]))'
+    )
+    assert _plan(availability_slo("api", sli=sli)).timeline is not None
+    assert (_plan(availability_slo("api", sli=sli)).timeline or "").count("timestamp(") == 2
+    sli = SLISpec(
+        SLIType.AVAILABILITY,
+        'sum(rate(x{job="a",c="1"}[{{window}}]))',
+        'sum(rate(x{job="a",d="2"}[{{window}}]))',
+    )
+    assert (_plan(availability_slo("api", sli=sli)).timeline or "").count("timestamp(") == 2
+    sli = SLISpec(
+        SLIType.AVAILABILITY, 'sum(rate(x{job="a",c="1"}[{{window}}]))', 'sum(rate(x{job="a"}[{{window}}]))'
+    )
+    assert (_plan(availability_slo("api", sli=sli)).timeline or "") == '(max(timestamp(x{job="a"})))[35m:15s]'
+
+
+def test_plan_timeline_covers_twice_the_staleness_limit() -> None:
+    """A stale series is found (with its real age) up to twice the limit plus the 5m lookback."""
+    slo = availability_slo("api", staleness_limit=w("45m"))
+    assert _plan(slo).timeline_range == w("95m").seconds
 
 
 def test_plan_timeline_step_grows_with_the_range_up_to_the_cap() -> None:

@@ -48,8 +48,10 @@ def slo(replay_slo_dir: Path) -> SLO:
 
 @pytest.fixture
 async def adapter(burn_prometheus: ServerProcess) -> AsyncIterator[PrometheusAdapter]:
-    # No alignment: each instant is asked at exactly the step's time, as the range query asks it.
-    made = PrometheusAdapter(PrometheusConfig(burn_prometheus.url, time_alignment=0))
+    # No alignment: each instant is asked at exactly the step's time, as the range query asks it;
+    # and the compliance window read at every instant too, as the range query reads it (the gate
+    # keeps it up to long_window_interval, tests/metrics/test_prometheus_long_windows.py).
+    made = PrometheusAdapter(PrometheusConfig(burn_prometheus.url, time_alignment=0, long_window_interval=0))
     yield made
     await made.aclose()
 

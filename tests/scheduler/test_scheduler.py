@@ -173,3 +173,35 @@ async def test_scheduler_staggers_first_evaluations(slos: tuple[SLO, ...], store
         await scheduler.stop()
     assert 1 <= early < len(slos), "the first evaluations are spread out, not all at once"
     assert scheduler.not_yet_evaluated() == []
+
+
+class CountingAdapter:
+    """The synthetic adapter, slowed down a little, counting how many reads overlap."""
+
+    def __init__(self, inner: SyntheticAdapter) -> None:
+        self.inner = inner
+        self.in_flight = 0
+        self.most = 0
+
+    async def measure(self, slo: SLO, windows: Sequence[Window], at: datetime) -> Measurement:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            return await self.inner.measure(slo, windows, at)
+        finally:
+            self.in_flight -= 1
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_evaluator_runs_at_most_its_limit_at_once_and_queues_the_rest(slos: tuple[SLO, ...]) -> None:
+    """A burst of evaluations queues for slots instead of all starting (and timing out) together."""
+    adapter = CountingAdapter(SyntheticAdapter.from_directory(FIXTURES / "metrics"))
+    evaluator = Evaluator(adapter, telemetry=Telemetry(), timeout=5.0, max_concurrent=2)  # type: ignore[arg-type]
+    burst = [replace(slos[i % len(slos)], id=f"burst-{i}") for i in range(12)]
+    events = await asyncio.gather(*(evaluator.evaluate(slo) for slo in burst))
+    assert adapter.most == 2
+    assert len(events) == 12
+    assert all(event.error_kind != "evaluation_timeout" for event in events)

@@ -33,7 +33,11 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "latency-without-threshold.yaml": [("spec.sli.thresholdMs", "latency SLIs need thresholdMs")],
     "threshold-on-availability.yaml": [("spec.sli.thresholdMs", "expected no thresholdMs for this SLI type")],
     "wrong-api-version.yaml": [
-        ("apiVersion", "expected one of 'aegis.slo/v1', 'aegis.dev/v1', found 'aegis.slo/v2'")
+        (
+            "apiVersion",
+            "expected one of 'aegis.slo/v1', 'aegis.dev/v1', 'openslo/v1' (or Sloth's version: "
+            "prometheus/v1 without an apiVersion), found 'aegis.slo/v2'",
+        )
     ],
     "wrong-kind.yaml": [("kind", "expected 'SLO', found 'ServiceLevelObjective'")],
     "bad-action.yaml": [(f"{RULES}[0].action", "expected one of 'ALLOW', 'WARN', 'BLOCK', found 'DENY'")],

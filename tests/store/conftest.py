@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aegis.store import database, migrate
-from aegis.store._schema import evaluations
+from aegis.store._schema import chain_anchor, evaluations
 from aegis.store.sql import SQLAuditStore
 from tests._postgres import PostgresServer, create_database
 
@@ -39,6 +39,7 @@ async def store(store_url: str) -> AsyncIterator[SQLAuditStore]:
     # The PostgreSQL database is shared by the session: start each test empty.
     with opened.engine.begin() as connection:
         connection.execute(evaluations.delete())
+        connection.execute(chain_anchor.update().values(chain_seq=0, chain_hash="0" * 64, pruned_records=0))
     try:
         yield opened
     finally:

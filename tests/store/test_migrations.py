@@ -22,13 +22,19 @@ from aegis.store._codec import evaluation_to_row
 from aegis.store._schema import evaluations, metadata
 from aegis.store.base import AuditQuery
 from aegis.store.sql import AuditStoreOpenError, SQLAuditStore
+from aegis.store.verify import verify_chain
 from tests._postgres import PostgresServer, create_database
 from tests.store._evaluations import T0, full_evaluation, minimal_evaluation
 
 # What the project created with metadata.create_all before migrations existed.
 PRE_MIGRATION_TABLES = [metadata.tables["audit_evaluations"]]
 # Columns later revisions added: a table from before migrations (revision 0001's shape) lacks them.
-LATER_COLUMNS = ("dry_run", "would_be_decision", "budget_policy")
+LATER_COLUMNS = (
+    "dry_run", "would_be_decision", "budget_policy",  # 0003
+    "evaluation_ref", "requested_at", "deployment_id", "deploy_commit", "pipeline_url", "caller",
+    "api_key_name", "chain_seq", "chain_prev_hash", "chain_hash",  # 0005
+)  # fmt: skip
+LATER_INDEXES = ("ix_audit_deployment_time", "ux_audit_chain_seq")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -131,6 +137,8 @@ def test_empty_database_upgrades_to_head(engine: Engine) -> None:
 async def test_pre_migration_database_is_stamped_and_keeps_its_rows(empty_url: str, engine: Engine) -> None:
     metadata.create_all(engine, tables=PRE_MIGRATION_TABLES)
     with engine.begin() as connection:
+        for index in LATER_INDEXES:
+            connection.exec_driver_sql(f"DROP INDEX {index}")
         for column in LATER_COLUMNS:
             connection.exec_driver_sql(f"ALTER TABLE audit_evaluations DROP COLUMN {column}")
     # Rows as they were written then: no dry run, no budget policy (what the later columns default to).
@@ -139,9 +147,7 @@ async def test_pre_migration_database_is_stamped_and_keeps_its_rows(empty_url: s
         minimal_evaluation("ev-old", T0 - timedelta(days=3)),
     ]
     with engine.begin() as connection:
-        old_rows = [
-            {k: v for k, v in evaluation_to_row(r).items() if k not in LATER_COLUMNS} for r in rows
-        ]
+        old_rows = [{k: v for k, v in evaluation_to_row(r).items() if k not in LATER_COLUMNS} for r in rows]
         connection.execute(evaluations.insert(), old_rows)
     status = migrate.status(engine)
     assert status.pre_migration and not status.current
@@ -150,7 +156,8 @@ async def test_pre_migration_database_is_stamped_and_keeps_its_rows(empty_url: s
 
     assert result.stamped and result.after == migrate.head()
     assert database.describe_upgrade(result) == (
-        f"audit table from before migrations stamped at 0001; schema upgraded to {migrate.head()} (head)"
+        f"audit table from before migrations stamped at 0001; schema upgraded to {migrate.head()} (head); "
+        "2 record(s) from before the hash chain sealed into it"
     )
     store = SQLAuditStore.from_url(empty_url, schema="never")
     try:
@@ -250,3 +257,46 @@ def test_concurrent_upgrades_take_turns(empty_url: str) -> None:
     finally:
         for engine in engines:
             engine.dispose()
+
+
+async def test_revision_0005_seals_the_rows_written_before_it(empty_url: str, engine: Engine) -> None:
+    """A database at 0003 with records (a v0.2 server's) upgraded: every record is chained, oldest
+    first, and verifies; a rolling upgrade's late rows are sealed by the next upgrade."""
+    with engine.begin() as connection:
+        command.upgrade(migrate.alembic_config(connection), "0003")
+    old = [minimal_evaluation(f"v02-{i}", T0 + timedelta(minutes=i)) for i in range(3)]
+    old.insert(0, full_evaluation(timestamp=T0 - timedelta(days=1)))
+    columns_0003 = {column["name"] for column in sa.inspect(engine).get_columns("audit_evaluations")}
+    with engine.begin() as connection:
+        rows = [{k: v for k, v in evaluation_to_row(e).items() if k in columns_0003} for e in old]
+        connection.execute(evaluations.insert(), rows)
+
+    result = migrate.upgrade(engine)
+
+    assert result.sealed == 4 and result.after == migrate.head()
+    report = verify_chain(engine)
+    assert report.intact and report.records_checked == 4, report.summary()
+    store = SQLAuditStore.from_url(empty_url, schema="never")
+    try:
+        records = (await store.query(AuditQuery(limit=10))).records
+        in_chain_order = sorted(records, key=lambda r: r.chain.sequence if r.chain else 0)
+        assert [r.evaluation_id for r in in_chain_order] == ["ev-full", "v02-0", "v02-1", "v02-2"]
+        # An older replica writes on during the rolling upgrade: outside the chain until sealed.
+        with engine.begin() as connection:
+            late = {
+                k: v
+                for k, v in evaluation_to_row(minimal_evaluation("late", T0)).items()
+                if k in columns_0003
+            }
+            connection.execute(evaluations.insert(), [late])
+        assert (await store.verify_chain()).unchained == 1
+        await store.record(minimal_evaluation("new", T0 + timedelta(hours=1)))
+        assert migrate.upgrade(engine).sealed == 1
+        final = await store.verify_chain()
+        assert final.intact and final.records_checked == 6, final.summary()
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE audit_evaluations SET decision = 'BLOCK' WHERE id = 'v02-1'"))
+        broken = (await store.verify_chain()).first_broken
+        assert broken is not None and broken.record_id == "v02-1"
+    finally:
+        await store.aclose()

@@ -93,7 +93,8 @@ async def test_retention_lets_audit_writes_in_between_its_batches(store: SQLAudi
     with statements(store) as sent:
         assert await retention.prune() == 40
     writes = [s for s in sent if s in ("INSERT", "DELETE")]
-    assert writes == ["DELETE", "INSERT"] * 4 + ["DELETE"]
+    # The fifth pass finds no old prefix left and deletes nothing, so it sends no DELETE.
+    assert writes == ["DELETE", "INSERT"] * 4
     assert _count(store) == 4
 
 

@@ -6,18 +6,37 @@ in ``FORMATS``; the loader, the model checks and the rest of the server do not c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aegis.spec.formats.aegis_v1 import AEGIS_V1
-from aegis.spec.formats.base import Built, FieldMap, Format, ModelPath
+from aegis.spec.formats.base import Built, FieldMap, FileAware, Format, ModelPath
+from aegis.spec.formats.openslo_v1 import OPENSLO_V1
+from aegis.spec.formats.sloth_v1 import SLOTH_V1
 from aegis.spec.problems import FieldIssue, describe_value
 from aegis.spec.suggest import did_you_mean
 
-__all__ = ["FORMATS", "Built", "FieldMap", "Format", "ModelPath", "format_for", "unclaimed_issues"]
+__all__ = [
+    "FORMATS",
+    "Built",
+    "FieldMap",
+    "FileAware",
+    "Format",
+    "ModelPath",
+    "for_file",
+    "format_for",
+    "unclaimed_issues",
+]
 
 # The first format also reads documents that have no apiVersion, to report it missing with the rest.
-FORMATS: tuple[Format, ...] = (AEGIS_V1,)
+# Sloth claims documents by its own ``version`` field (it has no apiVersion): docs/formats.md.
+FORMATS: tuple[Format, ...] = (AEGIS_V1, OPENSLO_V1, SLOTH_V1)
+
+
+def for_file(formats: tuple[Format, ...], documents: Sequence[object]) -> tuple[Format, ...]:
+    """The formats as they read one file: a format whose documents refer to each other (an
+    OpenSLO SLO naming an SLI by ``indicatorRef``) learns the file's other documents first."""
+    return tuple(f.for_file(documents) if isinstance(f, FileAware) else f for f in formats)
 
 
 def format_for(document: Mapping[str, Any], formats: tuple[Format, ...] = FORMATS) -> Format | None:
@@ -32,10 +51,20 @@ def format_for(document: Mapping[str, Any], formats: tuple[Format, ...] = FORMAT
 
 def unclaimed_issues(document: Mapping[str, Any], formats: tuple[Format, ...] = FORMATS) -> list[FieldIssue]:
     """One problem for a document no format claims: its apiVersion, and what would have been read."""
-    known = [version for candidate in formats for version in candidate.api_versions]
+    known = [
+        version
+        for candidate in formats
+        if getattr(candidate, "version_field", "apiVersion") == "apiVersion"
+        for version in candidate.api_versions
+    ]
     found = document.get("apiVersion")
+    others = [
+        f" (or {candidate.name}'s {field}: {', '.join(candidate.api_versions)} without an apiVersion)"
+        for candidate in formats
+        if (field := getattr(candidate, "version_field", "apiVersion")) != "apiVersion"
+    ]
     message = (
-        f"expected one of {', '.join(repr(v) for v in known)}, found {describe_value(found)}"
-        + did_you_mean(found, known)
+        f"expected one of {', '.join(repr(v) for v in known)}{''.join(others)}, found {describe_value(found)}"
+        + did_you_mean(found, [*known, *(v for c in formats for v in c.api_versions)])
     )
     return [FieldIssue(("apiVersion",), message)]

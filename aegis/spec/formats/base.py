@@ -8,9 +8,9 @@ carries a FieldMap that says where its format writes each model field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from aegis.spec.model import SLO
 from aegis.spec.problems import FieldIssue, FieldPath, format_path
@@ -29,7 +29,7 @@ class FieldMap:
     ('spec', 'rules', 2, 'name')
     """
 
-    paths: Mapping[tuple[str, ...], tuple[str, ...]]
+    paths: Mapping[tuple[str, ...], tuple[str | int, ...]]
 
     def file_path(self, model_path: ModelPath) -> FieldPath:
         """The file path of a model field; the document itself when the format does not write it."""
@@ -81,4 +81,28 @@ class Format(Protocol):
 
     def build(self, document: Mapping[str, Any], source_file: str) -> list[Built]:
         """The SLOs in a document without structure issues (several for formats that group SLOs)."""
+        ...
+
+
+@runtime_checkable
+class FileAware(Protocol):
+    """A format whose documents refer to other documents of the same file.
+
+    The loader hands it the file's documents before asking it about any of them; it answers
+    with the format to use for that file (OpenSLO: an SLO's ``indicatorRef`` names an SLI). A
+    document naming something of another file waits until the whole directory is read.
+    """
+
+    def for_file(self, documents: Sequence[object]) -> Format:
+        """This format, bound to ``documents`` (every document of the file, as parsed; or, for
+        documents that ``defers``, every document any file of the directory ``shares``)."""
+        ...
+
+    def shares(self, document: Mapping[str, Any]) -> bool:
+        """Whether documents of other files may refer to ``document`` (an OpenSLO SLI)."""
+        ...
+
+    def defers(self, document: Mapping[str, Any]) -> bool:
+        """Whether ``document`` refers to something its own file does not hold: the loader then
+        builds it once every file is read, from a format bound to what the directory shares."""
         ...

@@ -113,6 +113,24 @@ type DecideOption func(*aegisv1.DecideRequest)
 // Fresh evaluates now instead of answering from the latest evaluation.
 func Fresh() DecideOption { return func(r *aegisv1.DecideRequest) { r.ForceFresh = true } }
 
+// DryRun asks in dry run: the answer is Allow, with the policy's decision in WouldBeDecision.
+func DryRun() DecideOption { return func(r *aegisv1.DecideRequest) { r.DryRun = true } }
+
+// Deployment says who asks and for what; the server records it with the request in its audit.
+// Every field is optional free text (at most 512 characters).
+type Deployment struct {
+	ID, Commit, PipelineURL, Caller string
+}
+
+// WithDeployment sends the deployment context with the request.
+func WithDeployment(d Deployment) DecideOption {
+	return func(r *aegisv1.DecideRequest) {
+		r.Deployment = &aegisv1.DeploymentContext{
+			DeploymentId: d.ID, Commit: d.Commit, PipelineUrl: d.PipelineURL, Caller: d.Caller,
+		}
+	}
+}
+
 // Decide returns the current decision for one SLO.
 func (c *Client) Decide(ctx context.Context, sloID string, opts ...DecideOption) (*Evaluation, error) {
 	request := &aegisv1.DecideRequest{SloId: sloID}

@@ -11,10 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/aegisslo/aegisslo/clients/go/aegis"
+	aegisv1 "github.com/aegisslo/aegisslo/clients/go/aegis/v1"
 )
 
 func ExampleDial() {
@@ -81,6 +85,40 @@ func TestWrapperFreshDecideIsANewEvaluation(t *testing.T) {
 	}
 	if fresh.EvaluationID == cached.EvaluationID {
 		t.Errorf("Fresh() answered from the cache (evaluation %s)", fresh.EvaluationID)
+	}
+}
+
+func TestWrapperDecideSendsDryRunAndTheDeploymentContext(t *testing.T) {
+	client := dial(t)
+	id := fmt.Sprintf("go-wrapper-%d", time.Now().UnixNano())
+	e, err := client.Decide(t.Context(), "checkout-fast-burn", aegis.DryRun(),
+		aegis.WithDeployment(aegis.Deployment{ID: id, Commit: "c0ffee", PipelineURL: "https://ci.example/go", Caller: "gopher"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Decision != aegis.Allow || !e.DryRun || e.WouldBeDecision != aegis.Block {
+		t.Fatalf("dry run answered %s (dry run %v, would be %s), want ALLOW, true, BLOCK", e.Decision, e.DryRun, e.WouldBeDecision)
+	}
+	// The audit has the request, with the context (read through the generated stubs).
+	conn, err := grpc.NewClient(os.Getenv("AEGIS_GRPC_ADDR"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer k-go-test")
+	page, err := aegisv1.NewAuditServiceClient(conn).ListAuditRecords(ctx, &aegisv1.ListAuditRecordsRequest{DeploymentId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.GetRecords()) != 1 {
+		t.Fatalf("%d audit records for deployment %s, want 1", len(page.GetRecords()), id)
+	}
+	request := page.GetRecords()[0].GetGateRequest()
+	if request.GetCommit() != "c0ffee" || request.GetPipelineUrl() != "https://ci.example/go" || request.GetCaller() != "gopher" {
+		t.Errorf("recorded %v", request)
+	}
+	if record := page.GetRecords()[0]; record.GetEvaluationId() != e.EvaluationID || !record.GetDryRun() {
+		t.Errorf("record %s (dry run %v), want evaluation %s in dry run", record.GetEvaluationId(), record.GetDryRun(), e.EvaluationID)
 	}
 }
 

@@ -42,9 +42,27 @@ type Verdict struct {
 	Evaluations []*Evaluation
 }
 
-// Summary is one line: "BLOCK checkout/production: checkout-latency: BLOCK: rule ...".
+// Summary is one line: "BLOCK checkout/production: checkout-latency: BLOCK: rule ...", or in a
+// dry run "ALLOW (dry run; would be BLOCK) checkout-availability: ...".
 func (v *Verdict) Summary() string {
-	return fmt.Sprintf("%s %s: %s", v.Decision, v.Target, strings.Join(v.Reasons, "; "))
+	decision := v.Decision.String()
+	if would, dry := v.WouldBeDecision(); dry {
+		decision += fmt.Sprintf(" (dry run; would be %s)", would)
+	}
+	return fmt.Sprintf("%s %s: %s", decision, v.Target, strings.Join(v.Reasons, "; "))
+}
+
+// WouldBeDecision is the worst decision the policies reached, and whether any evaluation was
+// answered in dry run (the request's or its SLO's); outside a dry run it is Decision.
+func (v *Verdict) WouldBeDecision() (Decision, bool) {
+	would, dry := v.Decision, false
+	for _, e := range v.Evaluations {
+		if e.DryRun {
+			dry = true
+			would = Worst(would, e.WouldBeDecision)
+		}
+	}
+	return would, dry
 }
 
 // Passed reports whether the verdict lets a deploy through when failOn (Warn or Block) and
@@ -54,12 +72,13 @@ func (v *Verdict) Passed(failOn Decision) bool {
 }
 
 // Gate asks for the verdict on target; the worst decision of a service's SLOs wins. With fresh,
-// every SLO involved is evaluated now (one Decide per SLO of the service).
-func (c *Client) Gate(ctx context.Context, target Target, fresh bool) (*Verdict, error) {
+// every SLO involved is evaluated now (one Decide per SLO of the service); so it is with any
+// DecideOption (DryRun, WithDeployment), since those go with Decide.
+func (c *Client) Gate(ctx context.Context, target Target, fresh bool, opts ...DecideOption) (*Verdict, error) {
 	if err := target.validate(); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	var decideOptions []DecideOption
+	decideOptions := append([]DecideOption(nil), opts...)
 	if fresh {
 		decideOptions = append(decideOptions, Fresh())
 	}
@@ -70,7 +89,7 @@ func (c *Client) Gate(ctx context.Context, target Target, fresh bool) (*Verdict,
 		}
 		return &Verdict{target, e.Decision, e.Reasons, []*Evaluation{e}}, nil
 	}
-	if !fresh {
+	if len(decideOptions) == 0 {
 		s, err := c.ServiceState(ctx, target.Service, target.Environment)
 		if err != nil {
 			return nil, err
@@ -92,7 +111,8 @@ func (c *Client) Gate(ctx context.Context, target Target, fresh bool) (*Verdict,
 		}
 		verdict.Evaluations = append(verdict.Evaluations, e)
 		verdict.Decision = Worst(verdict.Decision, e.Decision)
-		if e.Decision != Allow {
+		// An SLO answered Allow in dry run still says what it would have been.
+		if e.Decision != Allow || (e.DryRun && e.WouldBeDecision != Allow) {
 			verdict.Reasons = append(verdict.Reasons,
 				fmt.Sprintf("%s: %s: %s", e.SLOID, e.Decision, strings.Join(e.Reasons, "; ")))
 		}

@@ -77,6 +77,9 @@ type Evaluation struct {
 	Flags                                     DataFlags
 	Timestamp, DataTimestamp                  time.Time // zero when unknown
 	TTL                                       time.Duration
+	// DryRun: Decision is Allow whatever the policy decided; that is WouldBeDecision.
+	DryRun          bool
+	WouldBeDecision Decision // the zero value outside a dry run
 }
 
 // Summary is one line: "BLOCK checkout: rule fast-burn fired ...".
@@ -112,7 +115,11 @@ func evaluationFromProto(m *aegisv1.Evaluation) *Evaluation {
 			Stale: m.GetIsStale(), NoTraffic: m.GetHasNoTraffic(), MissingData: m.GetHasMissingData(),
 			TooFewDataPoints: m.GetHasTooFewDataPoints(), Clamped: m.GetHasClampedData(),
 		},
-		TTL: time.Duration(m.GetTtl()) * time.Second,
+		TTL:    time.Duration(m.GetTtl()) * time.Second,
+		DryRun: m.GetDryRun(),
+	}
+	if m.WouldBeDecision != nil {
+		e.WouldBeDecision = decisionFromProto(m.GetWouldBeDecision())
 	}
 	// The server always sends an SLI; an empty window means no window had data to measure.
 	if sli := m.GetSli(); sli != nil && sli.GetWindow() != "" {

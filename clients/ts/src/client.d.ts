@@ -60,6 +60,25 @@ export interface EvaluationResult {
   readonly timestamp: Date | undefined;
   readonly dataTimestamp: Date | undefined;
   readonly ttlSeconds: number;
+  /** Dry run: `decision` is ALLOW whatever the policy decided; that is `wouldBeDecision`. */
+  readonly dryRun: boolean;
+  readonly wouldBeDecision: DecisionName | undefined;
+}
+
+/** Who asks and for what; recorded with the gate request in the server's audit (each at most 512 characters). */
+export interface Deployment {
+  deploymentId?: string;
+  commit?: string;
+  pipelineUrl?: string;
+  caller?: string;
+}
+
+export interface DecideOptions extends CallOptions {
+  /** Evaluate now instead of answering from the latest evaluation. */
+  fresh?: boolean;
+  /** Answer ALLOW, with the policy's decision in `wouldBeDecision`. */
+  dryRun?: boolean;
+  deployment?: Deployment;
 }
 
 export interface ServiceState {
@@ -84,10 +103,10 @@ export interface Verdict {
 }
 
 export interface AegisClient {
-  decide(sloId: string, options?: CallOptions & { fresh?: boolean }): Promise<EvaluationResult>;
+  decide(sloId: string, options?: DecideOptions): Promise<EvaluationResult>;
   serviceState(service: string, environment: string, options?: CallOptions): Promise<ServiceState>;
   /** One SLO, or every SLO of a service (worst decision wins); `fresh` evaluates each now. */
-  gate(target: GateTarget, options?: CallOptions & { fresh?: boolean }): Promise<Verdict>;
+  gate(target: GateTarget, options?: DecideOptions): Promise<Verdict>;
 }
 
 export function createAegisClient(url: string, options?: AegisClientOptions): AegisClient;

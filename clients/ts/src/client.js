@@ -75,6 +75,8 @@ function toEvaluation(e) {
     timestamp: e.timestamp ? timestampDate(e.timestamp) : undefined,
     dataTimestamp: e.dataTimestamp ? timestampDate(e.dataTimestamp) : undefined,
     ttlSeconds: e.ttl,
+    dryRun: e.dryRun,
+    wouldBeDecision: e.wouldBeDecision === undefined ? undefined : decisionName(e.wouldBeDecision),
   });
 }
 
@@ -116,8 +118,9 @@ export function createAegisClient(url, options = {}) {
     }
   }
 
-  async function decide(sloId, { fresh = false, timeoutMs: timeout } = {}) {
-    const { evaluation } = await call((o) => gate.decide({ sloId, forceFresh: fresh }, o), timeout);
+  async function decide(sloId, { fresh = false, dryRun = false, deployment, timeoutMs: timeout } = {}) {
+    const request = { sloId, forceFresh: fresh, dryRun, deployment: deployment && { ...deployment } };
+    const { evaluation } = await call((o) => gate.decide(request, o), timeout);
     if (!evaluation) throw new ConnectError("the server answered Decide without an evaluation", Code.Unknown);
     return toEvaluation(evaluation);
   }
@@ -133,13 +136,14 @@ export function createAegisClient(url, options = {}) {
     });
   }
 
-  async function gateOn(target, { fresh = false, timeoutMs: timeout } = {}) {
+  async function gateOn(target, { fresh = false, dryRun = false, deployment, timeoutMs: timeout } = {}) {
     const label = target.sloId ?? `${target.service}/${target.environment}`;
+    const ask = { fresh, dryRun, deployment, timeoutMs: timeout };
     let decision, reasons, evaluations;
     if (target.sloId) {
-      const e = await decide(target.sloId, { fresh, timeoutMs: timeout });
+      const e = await decide(target.sloId, ask);
       ({ decision, reasons, evaluations } = { decision: e.decision, reasons: e.reasons, evaluations: [e] });
-    } else if (!fresh) {
+    } else if (!fresh && !dryRun && !deployment) {
       ({ decision, reasons, evaluations } = await serviceState(target.service, target.environment, { timeoutMs: timeout }));
     } else {
       const all = (await call((o) => slos.listSLOs({}, o), timeout)).slos;
@@ -147,10 +151,12 @@ export function createAegisClient(url, options = {}) {
       if (members.length === 0) {
         throw new ConnectError(`no SLO for service '${target.service}' in environment '${target.environment}'`, Code.NotFound);
       }
-      evaluations = await Promise.all(members.map((s) => decide(s.id, { fresh: true, timeoutMs: timeout })));
+      // Decide per SLO (GetServiceState has no fresh, dry run or deployment): each is a gate request.
+      evaluations = await Promise.all(members.map((s) => decide(s.id, ask)));
       decision = evaluations.reduce((worst, e) => (SEVERITY[e.decision] > SEVERITY[worst] ? e.decision : worst), "ALLOW");
       reasons = evaluations
-        .filter((e) => e.decision !== "ALLOW")
+        // An SLO answered ALLOW in dry run still says what it would have been.
+        .filter((e) => (e.wouldBeDecision ?? e.decision) !== "ALLOW")
         .map((e) => `${e.sloId}: ${e.decision}: ${e.reasons.join("; ")}`);
       if (reasons.length === 0) reasons = ["all burn rate checks passed"];
     }

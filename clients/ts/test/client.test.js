@@ -6,9 +6,10 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { describe, it } from "node:test";
 
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 
-import { createAegisClient } from "@aegisslo/client";
+import { AuditService, createAegisClient } from "@aegisslo/client";
 
 const addr = process.env.AEGIS_GRPC_ADDR;
 const skip = addr ? false : "AEGIS_GRPC_ADDR is not set: point it at a running aegis-server's gRPC port";
@@ -64,6 +65,21 @@ describe("createAegisClient", { skip }, () => {
     const warn = await aegis.gate({ sloId: "billing-stale" });
     assert.equal(warn.passed(), true);
     assert.equal(warn.passed("WARN"), false);
+  });
+
+  it("decide sends dry run and the deployment context, which the audit records", async () => {
+    const deploymentId = `ts-wrapper-${Date.now()}`;
+    const deployment = { deploymentId, commit: "f00d", pipelineUrl: "https://ci.example/ts", caller: "node" };
+    const answer = await aegis.decide("checkout-fast-burn", { dryRun: true, deployment });
+    assert.deepEqual([answer.decision, answer.dryRun, answer.wouldBeDecision], ["ALLOW", true, "BLOCK"]);
+    const audit = createClient(AuditService, createGrpcTransport({ baseUrl: `http://${addr}` }));
+    const page = await audit.listAuditRecords({ deploymentId });
+    assert.equal(page.records.length, 1);
+    const [record] = page.records;
+    assert.equal(record.evaluationId, answer.evaluationId);
+    assert.equal(record.dryRun, true);
+    const { commit, pipelineUrl, caller } = record.gateRequest ?? {};
+    assert.deepEqual({ commit, pipelineUrl, caller }, { commit: "f00d", pipelineUrl: "https://ci.example/ts", caller: "node" });
   });
 
   it("an unreachable server is Unavailable after bounded retries", async () => {

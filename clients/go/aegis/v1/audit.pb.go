@@ -43,7 +43,17 @@ type ListAuditRecordsRequest struct {
 	// together with page_token. An offset past the last record gives an empty page.
 	// page_token is the recommended way to page: it costs the same at any depth
 	// and never repeats or skips a record while new ones arrive.
-	Offset        int32 `protobuf:"varint,9,opt,name=offset,proto3" json:"offset,omitempty"`
+	Offset int32 `protobuf:"varint,9,opt,name=offset,proto3" json:"offset,omitempty"`
+	// Only records of this kind; unset means both. The deployment and API key filters
+	// below match gate requests only: evaluations carry no deployment context.
+	Kind AuditRecordKind `protobuf:"varint,10,opt,name=kind,proto3,enum=aegis.v1.AuditRecordKind" json:"kind,omitempty"`
+	// Deployment filters, exact matches on the gate request's DeploymentContext.
+	DeploymentId string `protobuf:"bytes,11,opt,name=deployment_id,json=deploymentID,proto3" json:"deployment_id,omitempty"`
+	Commit       string `protobuf:"bytes,12,opt,name=commit,proto3" json:"commit,omitempty"`
+	PipelineUrl  string `protobuf:"bytes,13,opt,name=pipeline_url,json=pipelineURL,proto3" json:"pipeline_url,omitempty"`
+	Caller       string `protobuf:"bytes,14,opt,name=caller,proto3" json:"caller,omitempty"`
+	// Only gate requests made with the API key of this name.
+	ApiKeyName    string `protobuf:"bytes,15,opt,name=api_key_name,json=apiKeyName,proto3" json:"api_key_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -141,6 +151,48 @@ func (x *ListAuditRecordsRequest) GetOffset() int32 {
 	return 0
 }
 
+func (x *ListAuditRecordsRequest) GetKind() AuditRecordKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AuditRecordKind_AUDIT_RECORD_KIND_UNSPECIFIED
+}
+
+func (x *ListAuditRecordsRequest) GetDeploymentId() string {
+	if x != nil {
+		return x.DeploymentId
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetCommit() string {
+	if x != nil {
+		return x.Commit
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetPipelineUrl() string {
+	if x != nil {
+		return x.PipelineUrl
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetCaller() string {
+	if x != nil {
+		return x.Caller
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetApiKeyName() string {
+	if x != nil {
+		return x.ApiKeyName
+	}
+	return ""
+}
+
 type ListAuditRecordsResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Records []*Evaluation          `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
@@ -204,11 +256,224 @@ func (x *ListAuditRecordsResponse) GetTotal() int32 {
 	return 0
 }
 
+type VerifyAuditChainRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A head noted earlier (sequence and record_hash of an earlier answer's `head`), kept where the
+	// database's writers cannot change it. It must still be in the chain: this catches a cut tail,
+	// or a chain rewritten with every hash recomputed, which a walk alone cannot see.
+	// Over REST: ?expectedHead.sequence=N&expectedHead.recordHash=HEX.
+	ExpectedHead  *AuditChainLink `protobuf:"bytes,1,opt,name=expected_head,json=expectedHead,proto3" json:"expected_head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyAuditChainRequest) Reset() {
+	*x = VerifyAuditChainRequest{}
+	mi := &file_aegis_v1_audit_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyAuditChainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyAuditChainRequest) ProtoMessage() {}
+
+func (x *VerifyAuditChainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_audit_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyAuditChainRequest.ProtoReflect.Descriptor instead.
+func (*VerifyAuditChainRequest) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_audit_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *VerifyAuditChainRequest) GetExpectedHead() *AuditChainLink {
+	if x != nil {
+		return x.ExpectedHead
+	}
+	return nil
+}
+
+type VerifyAuditChainResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when every chained record hashes as written, each links to the one before, no
+	// sequence number is missing, and no record sits outside the chain.
+	Intact bool `protobuf:"varint,1,opt,name=intact,proto3" json:"intact,omitempty"`
+	// Records whose hash was checked.
+	RecordsChecked int64 `protobuf:"varint,2,opt,name=records_checked,json=recordsChecked,proto3" json:"records_checked,omitempty"`
+	// Where the walk started: the last record pruned by retention (0 and 64 zeros when none was).
+	Anchor *AuditChainLink `protobuf:"bytes,3,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	// The newest chained record; keep it elsewhere (a pipeline log) to detect a cut tail later.
+	Head *AuditChainLink `protobuf:"bytes,4,opt,name=head,proto3" json:"head,omitempty"`
+	// The first record that breaks the chain; unset when intact.
+	FirstBroken *BrokenAuditRecord `protobuf:"bytes,5,opt,name=first_broken,json=firstBroken,proto3" json:"first_broken,omitempty"`
+	// Records with no place in the chain (written behind the gate's back); intact is then false.
+	UnchainedRecords int64 `protobuf:"varint,6,opt,name=unchained_records,json=unchainedRecords,proto3" json:"unchained_records,omitempty"`
+	// Set when expected_head was given and the chain no longer holds it (intact is then false):
+	// "no record at sequence 42, noted earlier: records were cut from the end of the chain".
+	ExpectedHeadProblem string `protobuf:"bytes,7,opt,name=expected_head_problem,json=expectedHeadProblem,proto3" json:"expected_head_problem,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *VerifyAuditChainResponse) Reset() {
+	*x = VerifyAuditChainResponse{}
+	mi := &file_aegis_v1_audit_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyAuditChainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyAuditChainResponse) ProtoMessage() {}
+
+func (x *VerifyAuditChainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_audit_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyAuditChainResponse.ProtoReflect.Descriptor instead.
+func (*VerifyAuditChainResponse) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_audit_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *VerifyAuditChainResponse) GetIntact() bool {
+	if x != nil {
+		return x.Intact
+	}
+	return false
+}
+
+func (x *VerifyAuditChainResponse) GetRecordsChecked() int64 {
+	if x != nil {
+		return x.RecordsChecked
+	}
+	return 0
+}
+
+func (x *VerifyAuditChainResponse) GetAnchor() *AuditChainLink {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *VerifyAuditChainResponse) GetHead() *AuditChainLink {
+	if x != nil {
+		return x.Head
+	}
+	return nil
+}
+
+func (x *VerifyAuditChainResponse) GetFirstBroken() *BrokenAuditRecord {
+	if x != nil {
+		return x.FirstBroken
+	}
+	return nil
+}
+
+func (x *VerifyAuditChainResponse) GetUnchainedRecords() int64 {
+	if x != nil {
+		return x.UnchainedRecords
+	}
+	return 0
+}
+
+func (x *VerifyAuditChainResponse) GetExpectedHeadProblem() string {
+	if x != nil {
+		return x.ExpectedHeadProblem
+	}
+	return ""
+}
+
+// BrokenAuditRecord names the first record where the chain does not hold, and why.
+type BrokenAuditRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The record's sequence number (the expected one when a record is missing).
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The record's id (`id` in ListAuditRecords); empty when the record is missing.
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// One sentence: "its contents differ from what was hashed when it was written", ...
+	Problem       string `protobuf:"bytes,3,opt,name=problem,proto3" json:"problem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BrokenAuditRecord) Reset() {
+	*x = BrokenAuditRecord{}
+	mi := &file_aegis_v1_audit_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BrokenAuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BrokenAuditRecord) ProtoMessage() {}
+
+func (x *BrokenAuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_audit_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BrokenAuditRecord.ProtoReflect.Descriptor instead.
+func (*BrokenAuditRecord) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_audit_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *BrokenAuditRecord) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *BrokenAuditRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BrokenAuditRecord) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
+}
+
 var File_aegis_v1_audit_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x14aegis/v1/audit.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x02\n" +
+	"\x14aegis/v1/audit.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x04\n" +
 	"\x17ListAuditRecordsRequest\x12\x15\n" +
 	"\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\tR\aservice\x12 \n" +
@@ -220,13 +485,36 @@ const file_aegis_v1_audit_proto_rawDesc = "" +
 	"\x05limit\x18\a \x01(\x05R\x05limit\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\b \x01(\tR\tpageToken\x12\x16\n" +
-	"\x06offset\x18\t \x01(\x05R\x06offset\"\x88\x01\n" +
+	"\x06offset\x18\t \x01(\x05R\x06offset\x12-\n" +
+	"\x04kind\x18\n" +
+	" \x01(\x0e2\x19.aegis.v1.AuditRecordKindR\x04kind\x12#\n" +
+	"\rdeployment_id\x18\v \x01(\tR\fdeploymentID\x12\x16\n" +
+	"\x06commit\x18\f \x01(\tR\x06commit\x12!\n" +
+	"\fpipeline_url\x18\r \x01(\tR\vpipelineURL\x12\x16\n" +
+	"\x06caller\x18\x0e \x01(\tR\x06caller\x12 \n" +
+	"\fapi_key_name\x18\x0f \x01(\tR\n" +
+	"apiKeyName\"\x88\x01\n" +
 	"\x18ListAuditRecordsResponse\x12.\n" +
 	"\arecords\x18\x01 \x03(\v2\x14.aegis.v1.EvaluationR\arecords\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x05R\x05total2\x84\x01\n" +
+	"\x05total\x18\x03 \x01(\x05R\x05total\"X\n" +
+	"\x17VerifyAuditChainRequest\x12=\n" +
+	"\rexpected_head\x18\x01 \x01(\v2\x18.aegis.v1.AuditChainLinkR\fexpectedHead\"\xdc\x02\n" +
+	"\x18VerifyAuditChainResponse\x12\x16\n" +
+	"\x06intact\x18\x01 \x01(\bR\x06intact\x12'\n" +
+	"\x0frecords_checked\x18\x02 \x01(\x03R\x0erecordsChecked\x120\n" +
+	"\x06anchor\x18\x03 \x01(\v2\x18.aegis.v1.AuditChainLinkR\x06anchor\x12,\n" +
+	"\x04head\x18\x04 \x01(\v2\x18.aegis.v1.AuditChainLinkR\x04head\x12>\n" +
+	"\ffirst_broken\x18\x05 \x01(\v2\x1b.aegis.v1.BrokenAuditRecordR\vfirstBroken\x12+\n" +
+	"\x11unchained_records\x18\x06 \x01(\x03R\x10unchainedRecords\x122\n" +
+	"\x15expected_head_problem\x18\a \x01(\tR\x13expectedHeadProblem\"Y\n" +
+	"\x11BrokenAuditRecord\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
+	"\aproblem\x18\x03 \x01(\tR\aproblem2\x82\x02\n" +
 	"\fAuditService\x12t\n" +
-	"\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\v\x12\t/v1/auditB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
+	"\x10ListAuditRecords\x12!.aegis.v1.ListAuditRecordsRequest\x1a\".aegis.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x04read\x82\xd3\xe4\x93\x02\v\x12\t/v1/audit\x12|\n" +
+	"\x10VerifyAuditChain\x12!.aegis.v1.VerifyAuditChainRequest\x1a\".aegis.v1.VerifyAuditChainResponse\"!\x8a\xb5\x18\x05admin\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/audit:verifyB:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 
 var (
 	file_aegis_v1_audit_proto_rawDescOnce sync.Once
@@ -240,26 +528,38 @@ func file_aegis_v1_audit_proto_rawDescGZIP() []byte {
 	return file_aegis_v1_audit_proto_rawDescData
 }
 
-var file_aegis_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_aegis_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_aegis_v1_audit_proto_goTypes = []any{
 	(*ListAuditRecordsRequest)(nil),  // 0: aegis.v1.ListAuditRecordsRequest
 	(*ListAuditRecordsResponse)(nil), // 1: aegis.v1.ListAuditRecordsResponse
-	(Decision)(0),                    // 2: aegis.v1.Decision
-	(*timestamppb.Timestamp)(nil),    // 3: google.protobuf.Timestamp
-	(*Evaluation)(nil),               // 4: aegis.v1.Evaluation
+	(*VerifyAuditChainRequest)(nil),  // 2: aegis.v1.VerifyAuditChainRequest
+	(*VerifyAuditChainResponse)(nil), // 3: aegis.v1.VerifyAuditChainResponse
+	(*BrokenAuditRecord)(nil),        // 4: aegis.v1.BrokenAuditRecord
+	(Decision)(0),                    // 5: aegis.v1.Decision
+	(*timestamppb.Timestamp)(nil),    // 6: google.protobuf.Timestamp
+	(AuditRecordKind)(0),             // 7: aegis.v1.AuditRecordKind
+	(*Evaluation)(nil),               // 8: aegis.v1.Evaluation
+	(*AuditChainLink)(nil),           // 9: aegis.v1.AuditChainLink
 }
 var file_aegis_v1_audit_proto_depIdxs = []int32{
-	2, // 0: aegis.v1.ListAuditRecordsRequest.decision:type_name -> aegis.v1.Decision
-	3, // 1: aegis.v1.ListAuditRecordsRequest.start_time:type_name -> google.protobuf.Timestamp
-	3, // 2: aegis.v1.ListAuditRecordsRequest.end_time:type_name -> google.protobuf.Timestamp
-	4, // 3: aegis.v1.ListAuditRecordsResponse.records:type_name -> aegis.v1.Evaluation
-	0, // 4: aegis.v1.AuditService.ListAuditRecords:input_type -> aegis.v1.ListAuditRecordsRequest
-	1, // 5: aegis.v1.AuditService.ListAuditRecords:output_type -> aegis.v1.ListAuditRecordsResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5,  // 0: aegis.v1.ListAuditRecordsRequest.decision:type_name -> aegis.v1.Decision
+	6,  // 1: aegis.v1.ListAuditRecordsRequest.start_time:type_name -> google.protobuf.Timestamp
+	6,  // 2: aegis.v1.ListAuditRecordsRequest.end_time:type_name -> google.protobuf.Timestamp
+	7,  // 3: aegis.v1.ListAuditRecordsRequest.kind:type_name -> aegis.v1.AuditRecordKind
+	8,  // 4: aegis.v1.ListAuditRecordsResponse.records:type_name -> aegis.v1.Evaluation
+	9,  // 5: aegis.v1.VerifyAuditChainRequest.expected_head:type_name -> aegis.v1.AuditChainLink
+	9,  // 6: aegis.v1.VerifyAuditChainResponse.anchor:type_name -> aegis.v1.AuditChainLink
+	9,  // 7: aegis.v1.VerifyAuditChainResponse.head:type_name -> aegis.v1.AuditChainLink
+	4,  // 8: aegis.v1.VerifyAuditChainResponse.first_broken:type_name -> aegis.v1.BrokenAuditRecord
+	0,  // 9: aegis.v1.AuditService.ListAuditRecords:input_type -> aegis.v1.ListAuditRecordsRequest
+	2,  // 10: aegis.v1.AuditService.VerifyAuditChain:input_type -> aegis.v1.VerifyAuditChainRequest
+	1,  // 11: aegis.v1.AuditService.ListAuditRecords:output_type -> aegis.v1.ListAuditRecordsResponse
+	3,  // 12: aegis.v1.AuditService.VerifyAuditChain:output_type -> aegis.v1.VerifyAuditChainResponse
+	11, // [11:13] is the sub-list for method output_type
+	9,  // [9:11] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_aegis_v1_audit_proto_init() }
@@ -275,7 +575,7 @@ func file_aegis_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aegis_v1_audit_proto_rawDesc), len(file_aegis_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -82,6 +82,59 @@ func (Decision) EnumDescriptor() ([]byte, []int) {
 	return file_aegis_v1_evaluation_proto_rawDescGZIP(), []int{0}
 }
 
+// AuditRecordKind says what an audit record records.
+type AuditRecordKind int32
+
+const (
+	// On a record: never sent. As a ListAuditRecords filter: records of both kinds.
+	AuditRecordKind_AUDIT_RECORD_KIND_UNSPECIFIED AuditRecordKind = 0
+	// An evaluation of an SLO by the scheduler or a fresh gate request.
+	AuditRecordKind_AUDIT_RECORD_KIND_EVALUATION AuditRecordKind = 1
+	// A gate request (Decide, FlaggerWebhook) and the evaluation that answered it.
+	AuditRecordKind_AUDIT_RECORD_KIND_GATE_REQUEST AuditRecordKind = 2
+)
+
+// Enum value maps for AuditRecordKind.
+var (
+	AuditRecordKind_name = map[int32]string{
+		0: "AUDIT_RECORD_KIND_UNSPECIFIED",
+		1: "AUDIT_RECORD_KIND_EVALUATION",
+		2: "AUDIT_RECORD_KIND_GATE_REQUEST",
+	}
+	AuditRecordKind_value = map[string]int32{
+		"AUDIT_RECORD_KIND_UNSPECIFIED":  0,
+		"AUDIT_RECORD_KIND_EVALUATION":   1,
+		"AUDIT_RECORD_KIND_GATE_REQUEST": 2,
+	}
+)
+
+func (x AuditRecordKind) Enum() *AuditRecordKind {
+	p := new(AuditRecordKind)
+	*p = x
+	return p
+}
+
+func (x AuditRecordKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AuditRecordKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_aegis_v1_evaluation_proto_enumTypes[1].Descriptor()
+}
+
+func (AuditRecordKind) Type() protoreflect.EnumType {
+	return &file_aegis_v1_evaluation_proto_enumTypes[1]
+}
+
+func (x AuditRecordKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AuditRecordKind.Descriptor instead.
+func (AuditRecordKind) EnumDescriptor() ([]byte, []int) {
+	return file_aegis_v1_evaluation_proto_rawDescGZIP(), []int{1}
+}
+
 // SLISummary is the SLI over the compliance window (or the longest window
 // evaluated when the compliance window has no data; see `window`).
 //
@@ -440,8 +493,8 @@ type Evaluation struct {
 	Rules          []*RuleResult `protobuf:"bytes,16,rep,name=rules,proto3" json:"rules,omitempty"`
 	// Timestamp of the newest data behind the evaluation, when known.
 	DataTimestamp *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=data_timestamp,json=dataTimestamp,proto3" json:"data_timestamp,omitempty"`
-	// The same value as evaluation_id, under v0.1.0's name for an audit record's
-	// id: its scripts read `.records[].id`.
+	// The audit record's id, under v0.1.0's name (its scripts read `.records[].id`): the
+	// same value as evaluation_id, except on a gate-request record, whose own id it is.
 	Id string `protobuf:"bytes,18,opt,name=id,proto3" json:"id,omitempty"`
 	// The error-budget policy's evidence; unset for an SLO without spec.budgetPolicy.
 	BudgetPolicy *BudgetPolicyResult `protobuf:"bytes,20,opt,name=budget_policy,json=budgetPolicy,proto3" json:"budget_policy,omitempty"`
@@ -452,8 +505,17 @@ type Evaluation struct {
 	DryRun bool `protobuf:"varint,21,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	// Set only when dry_run: the decision the gate would answer outside the dry run.
 	WouldBeDecision *Decision `protobuf:"varint,22,opt,name=would_be_decision,json=wouldBeDecision,proto3,enum=aegis.v1.Decision,oneof" json:"would_be_decision,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set on a gate-request record: who asked, for what (the answer to the request has none).
+	GateRequest *GateRequestRecord `protobuf:"bytes,23,opt,name=gate_request,json=gateRequest,proto3" json:"gate_request,omitempty"`
+	// What this audit record records (set on audit records and gate answers only): an
+	// evaluation, or a gate request answered from one.
+	// For a gate request, `evaluation_id` is the evaluation that answered it and `id` the
+	// record's own id (for an evaluation both are the evaluation's id).
+	RecordKind *AuditRecordKind `protobuf:"varint,24,opt,name=record_kind,json=recordKind,proto3,enum=aegis.v1.AuditRecordKind,oneof" json:"record_kind,omitempty"`
+	// The record's link in the audit's hash chain (docs/audit.md); set on audit records only.
+	Chain         *AuditChainLink `protobuf:"bytes,25,opt,name=chain,proto3" json:"chain,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Evaluation) Reset() {
@@ -633,6 +695,256 @@ func (x *Evaluation) GetWouldBeDecision() Decision {
 	return Decision_DECISION_UNSPECIFIED
 }
 
+func (x *Evaluation) GetGateRequest() *GateRequestRecord {
+	if x != nil {
+		return x.GateRequest
+	}
+	return nil
+}
+
+func (x *Evaluation) GetRecordKind() AuditRecordKind {
+	if x != nil && x.RecordKind != nil {
+		return *x.RecordKind
+	}
+	return AuditRecordKind_AUDIT_RECORD_KIND_UNSPECIFIED
+}
+
+func (x *Evaluation) GetChain() *AuditChainLink {
+	if x != nil {
+		return x.Chain
+	}
+	return nil
+}
+
+// DeploymentContext says who asks the gate and for what. Every field is free text chosen by
+// the pipeline (at most 512 characters each); none changes the decision. All are recorded in
+// the audit with the gate request and can be filtered on in ListAuditRecords.
+type DeploymentContext struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The deployment (or release, or canary) this gate request is for.
+	DeploymentId string `protobuf:"bytes,1,opt,name=deployment_id,json=deploymentID,proto3" json:"deployment_id,omitempty"`
+	// The commit (or image digest, or config checksum) being deployed.
+	Commit string `protobuf:"bytes,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	// Where the pipeline run can be seen, e.g. a GitHub Actions or GitLab CI job URL.
+	PipelineUrl string `protobuf:"bytes,3,opt,name=pipeline_url,json=pipelineURL,proto3" json:"pipeline_url,omitempty"`
+	// Who or what asks: a person, a bot, a pipeline name.
+	Caller        string `protobuf:"bytes,4,opt,name=caller,proto3" json:"caller,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeploymentContext) Reset() {
+	*x = DeploymentContext{}
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeploymentContext) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeploymentContext) ProtoMessage() {}
+
+func (x *DeploymentContext) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeploymentContext.ProtoReflect.Descriptor instead.
+func (*DeploymentContext) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_evaluation_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DeploymentContext) GetDeploymentId() string {
+	if x != nil {
+		return x.DeploymentId
+	}
+	return ""
+}
+
+func (x *DeploymentContext) GetCommit() string {
+	if x != nil {
+		return x.Commit
+	}
+	return ""
+}
+
+func (x *DeploymentContext) GetPipelineUrl() string {
+	if x != nil {
+		return x.PipelineUrl
+	}
+	return ""
+}
+
+func (x *DeploymentContext) GetCaller() string {
+	if x != nil {
+		return x.Caller
+	}
+	return ""
+}
+
+// GateRequestRecord is a gate request as the audit keeps it: the request's DeploymentContext,
+// the API key it was made with and when it was answered.
+type GateRequestRecord struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	DeploymentId string                 `protobuf:"bytes,1,opt,name=deployment_id,json=deploymentID,proto3" json:"deployment_id,omitempty"`
+	Commit       string                 `protobuf:"bytes,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	PipelineUrl  string                 `protobuf:"bytes,3,opt,name=pipeline_url,json=pipelineURL,proto3" json:"pipeline_url,omitempty"`
+	Caller       string                 `protobuf:"bytes,4,opt,name=caller,proto3" json:"caller,omitempty"`
+	// The name (never the secret) of the API key the request was made with; empty when the
+	// server has no keys.
+	ApiKeyName string `protobuf:"bytes,5,opt,name=api_key_name,json=apiKeyName,proto3" json:"api_key_name,omitempty"`
+	// When the request was answered (the evaluation's own time is the record's `timestamp`).
+	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GateRequestRecord) Reset() {
+	*x = GateRequestRecord{}
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GateRequestRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GateRequestRecord) ProtoMessage() {}
+
+func (x *GateRequestRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GateRequestRecord.ProtoReflect.Descriptor instead.
+func (*GateRequestRecord) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_evaluation_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GateRequestRecord) GetDeploymentId() string {
+	if x != nil {
+		return x.DeploymentId
+	}
+	return ""
+}
+
+func (x *GateRequestRecord) GetCommit() string {
+	if x != nil {
+		return x.Commit
+	}
+	return ""
+}
+
+func (x *GateRequestRecord) GetPipelineUrl() string {
+	if x != nil {
+		return x.PipelineUrl
+	}
+	return ""
+}
+
+func (x *GateRequestRecord) GetCaller() string {
+	if x != nil {
+		return x.Caller
+	}
+	return ""
+}
+
+func (x *GateRequestRecord) GetApiKeyName() string {
+	if x != nil {
+		return x.ApiKeyName
+	}
+	return ""
+}
+
+func (x *GateRequestRecord) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+// AuditChainLink is an audit record's place in the one hash chain over the whole audit.
+type AuditChainLink struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position in the chain: 1 for the first record ever chained, +1 for each next one.
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// record_hash of the record at sequence - 1 (or of the pruned prefix's last record);
+	// 64 zero digits for the first record.
+	PreviousHash string `protobuf:"bytes,2,opt,name=previous_hash,json=previousHash,proto3" json:"previous_hash,omitempty"`
+	// SHA-256 (hex) of previous_hash, sequence and the canonical encoding of every recorded field.
+	RecordHash    string `protobuf:"bytes,3,opt,name=record_hash,json=recordHash,proto3" json:"record_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditChainLink) Reset() {
+	*x = AuditChainLink{}
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditChainLink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditChainLink) ProtoMessage() {}
+
+func (x *AuditChainLink) ProtoReflect() protoreflect.Message {
+	mi := &file_aegis_v1_evaluation_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditChainLink.ProtoReflect.Descriptor instead.
+func (*AuditChainLink) Descriptor() ([]byte, []int) {
+	return file_aegis_v1_evaluation_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AuditChainLink) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *AuditChainLink) GetPreviousHash() string {
+	if x != nil {
+		return x.PreviousHash
+	}
+	return ""
+}
+
+func (x *AuditChainLink) GetRecordHash() string {
+	if x != nil {
+		return x.RecordHash
+	}
+	return ""
+}
+
 var File_aegis_v1_evaluation_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_evaluation_proto_rawDesc = "" +
@@ -670,7 +982,7 @@ const file_aegis_v1_evaluation_proto_rawDesc = "" +
 	"\f_block_belowB\r\n" +
 	"\v_warn_belowB\x13\n" +
 	"\x11_budget_remainingB\t\n" +
-	"\a_action\"\xdf\a\n" +
+	"\a_action\"\xa0\t\n" +
 	"\n" +
 	"Evaluation\x12#\n" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationID\x12\x15\n" +
@@ -695,16 +1007,43 @@ const file_aegis_v1_evaluation_proto_rawDesc = "" +
 	"\x02id\x18\x12 \x01(\tR\x02id\x12A\n" +
 	"\rbudget_policy\x18\x14 \x01(\v2\x1c.aegis.v1.BudgetPolicyResultR\fbudgetPolicy\x12\x17\n" +
 	"\adry_run\x18\x15 \x01(\bR\x06dryRun\x12C\n" +
-	"\x11would_be_decision\x18\x16 \x01(\x0e2\x12.aegis.v1.DecisionH\x00R\x0fwouldBeDecision\x88\x01\x01\x1aV\n" +
+	"\x11would_be_decision\x18\x16 \x01(\x0e2\x12.aegis.v1.DecisionH\x00R\x0fwouldBeDecision\x88\x01\x01\x12>\n" +
+	"\fgate_request\x18\x17 \x01(\v2\x1b.aegis.v1.GateRequestRecordR\vgateRequest\x12?\n" +
+	"\vrecord_kind\x18\x18 \x01(\x0e2\x19.aegis.v1.AuditRecordKindH\x01R\n" +
+	"recordKind\x88\x01\x01\x12.\n" +
+	"\x05chain\x18\x19 \x01(\v2\x18.aegis.v1.AuditChainLinkR\x05chain\x1aV\n" +
 	"\x0eBurnRatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
 	"\x05value\x18\x02 \x01(\v2\x18.aegis.v1.WindowBurnRateR\x05value:\x028\x01B\x14\n" +
-	"\x12_would_be_decision*D\n" +
+	"\x12_would_be_decisionB\x0e\n" +
+	"\f_record_kind\"\x8b\x01\n" +
+	"\x11DeploymentContext\x12#\n" +
+	"\rdeployment_id\x18\x01 \x01(\tR\fdeploymentID\x12\x16\n" +
+	"\x06commit\x18\x02 \x01(\tR\x06commit\x12!\n" +
+	"\fpipeline_url\x18\x03 \x01(\tR\vpipelineURL\x12\x16\n" +
+	"\x06caller\x18\x04 \x01(\tR\x06caller\"\xec\x01\n" +
+	"\x11GateRequestRecord\x12#\n" +
+	"\rdeployment_id\x18\x01 \x01(\tR\fdeploymentID\x12\x16\n" +
+	"\x06commit\x18\x02 \x01(\tR\x06commit\x12!\n" +
+	"\fpipeline_url\x18\x03 \x01(\tR\vpipelineURL\x12\x16\n" +
+	"\x06caller\x18\x04 \x01(\tR\x06caller\x12 \n" +
+	"\fapi_key_name\x18\x05 \x01(\tR\n" +
+	"apiKeyName\x12=\n" +
+	"\frequested_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\"r\n" +
+	"\x0eAuditChainLink\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12#\n" +
+	"\rprevious_hash\x18\x02 \x01(\tR\fpreviousHash\x12\x1f\n" +
+	"\vrecord_hash\x18\x03 \x01(\tR\n" +
+	"recordHash*D\n" +
 	"\bDecision\x12\x18\n" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\t\n" +
 	"\x05ALLOW\x10\x01\x12\b\n" +
 	"\x04WARN\x10\x02\x12\t\n" +
-	"\x05BLOCK\x10\x03B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
+	"\x05BLOCK\x10\x03*z\n" +
+	"\x0fAuditRecordKind\x12!\n" +
+	"\x1dAUDIT_RECORD_KIND_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cAUDIT_RECORD_KIND_EVALUATION\x10\x01\x12\"\n" +
+	"\x1eAUDIT_RECORD_KIND_GATE_REQUEST\x10\x02B:Z8github.com/aegisslo/aegisslo/clients/go/aegis/v1;aegisv1b\x06proto3"
 
 var (
 	file_aegis_v1_evaluation_proto_rawDescOnce sync.Once
@@ -718,35 +1057,43 @@ func file_aegis_v1_evaluation_proto_rawDescGZIP() []byte {
 	return file_aegis_v1_evaluation_proto_rawDescData
 }
 
-var file_aegis_v1_evaluation_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_aegis_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_aegis_v1_evaluation_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_aegis_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_aegis_v1_evaluation_proto_goTypes = []any{
 	(Decision)(0),                 // 0: aegis.v1.Decision
-	(*SLISummary)(nil),            // 1: aegis.v1.SLISummary
-	(*WindowBurnRate)(nil),        // 2: aegis.v1.WindowBurnRate
-	(*RuleResult)(nil),            // 3: aegis.v1.RuleResult
-	(*BudgetPolicyResult)(nil),    // 4: aegis.v1.BudgetPolicyResult
-	(*Evaluation)(nil),            // 5: aegis.v1.Evaluation
-	nil,                           // 6: aegis.v1.Evaluation.BurnRatesEntry
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(AuditRecordKind)(0),          // 1: aegis.v1.AuditRecordKind
+	(*SLISummary)(nil),            // 2: aegis.v1.SLISummary
+	(*WindowBurnRate)(nil),        // 3: aegis.v1.WindowBurnRate
+	(*RuleResult)(nil),            // 4: aegis.v1.RuleResult
+	(*BudgetPolicyResult)(nil),    // 5: aegis.v1.BudgetPolicyResult
+	(*Evaluation)(nil),            // 6: aegis.v1.Evaluation
+	(*DeploymentContext)(nil),     // 7: aegis.v1.DeploymentContext
+	(*GateRequestRecord)(nil),     // 8: aegis.v1.GateRequestRecord
+	(*AuditChainLink)(nil),        // 9: aegis.v1.AuditChainLink
+	nil,                           // 10: aegis.v1.Evaluation.BurnRatesEntry
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_aegis_v1_evaluation_proto_depIdxs = []int32{
 	0,  // 0: aegis.v1.RuleResult.action:type_name -> aegis.v1.Decision
 	0,  // 1: aegis.v1.BudgetPolicyResult.action:type_name -> aegis.v1.Decision
 	0,  // 2: aegis.v1.Evaluation.decision:type_name -> aegis.v1.Decision
-	7,  // 3: aegis.v1.Evaluation.timestamp:type_name -> google.protobuf.Timestamp
-	1,  // 4: aegis.v1.Evaluation.sli:type_name -> aegis.v1.SLISummary
-	6,  // 5: aegis.v1.Evaluation.burn_rates:type_name -> aegis.v1.Evaluation.BurnRatesEntry
-	3,  // 6: aegis.v1.Evaluation.rules:type_name -> aegis.v1.RuleResult
-	7,  // 7: aegis.v1.Evaluation.data_timestamp:type_name -> google.protobuf.Timestamp
-	4,  // 8: aegis.v1.Evaluation.budget_policy:type_name -> aegis.v1.BudgetPolicyResult
+	11, // 3: aegis.v1.Evaluation.timestamp:type_name -> google.protobuf.Timestamp
+	2,  // 4: aegis.v1.Evaluation.sli:type_name -> aegis.v1.SLISummary
+	10, // 5: aegis.v1.Evaluation.burn_rates:type_name -> aegis.v1.Evaluation.BurnRatesEntry
+	4,  // 6: aegis.v1.Evaluation.rules:type_name -> aegis.v1.RuleResult
+	11, // 7: aegis.v1.Evaluation.data_timestamp:type_name -> google.protobuf.Timestamp
+	5,  // 8: aegis.v1.Evaluation.budget_policy:type_name -> aegis.v1.BudgetPolicyResult
 	0,  // 9: aegis.v1.Evaluation.would_be_decision:type_name -> aegis.v1.Decision
-	2,  // 10: aegis.v1.Evaluation.BurnRatesEntry.value:type_name -> aegis.v1.WindowBurnRate
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	8,  // 10: aegis.v1.Evaluation.gate_request:type_name -> aegis.v1.GateRequestRecord
+	1,  // 11: aegis.v1.Evaluation.record_kind:type_name -> aegis.v1.AuditRecordKind
+	9,  // 12: aegis.v1.Evaluation.chain:type_name -> aegis.v1.AuditChainLink
+	11, // 13: aegis.v1.GateRequestRecord.requested_at:type_name -> google.protobuf.Timestamp
+	3,  // 14: aegis.v1.Evaluation.BurnRatesEntry.value:type_name -> aegis.v1.WindowBurnRate
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_aegis_v1_evaluation_proto_init() }
@@ -761,8 +1108,8 @@ func file_aegis_v1_evaluation_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aegis_v1_evaluation_proto_rawDesc), len(file_aegis_v1_evaluation_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   6,
+			NumEnums:      2,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -31,7 +31,9 @@ type DecideRequest struct {
 	ForceFresh bool `protobuf:"varint,2,opt,name=force_fresh,json=forceFresh,proto3" json:"force_fresh,omitempty"`
 	// Answer in dry run: ALLOW whatever the policy decides, flagged dryRun, with the
 	// policy's decision as wouldBeDecision. The evaluation is recorded as usual.
-	DryRun        bool `protobuf:"varint,10,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	DryRun bool `protobuf:"varint,10,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Who asks and for what; recorded in the audit with this request (docs/audit.md).
+	Deployment    *DeploymentContext `protobuf:"bytes,11,opt,name=deployment,proto3" json:"deployment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -85,6 +87,13 @@ func (x *DecideRequest) GetDryRun() bool {
 		return x.DryRun
 	}
 	return false
+}
+
+func (x *DecideRequest) GetDeployment() *DeploymentContext {
+	if x != nil {
+		return x.Deployment
+	}
+	return nil
 }
 
 type DecideResponse struct {
@@ -316,7 +325,9 @@ type FlaggerWebhookRequest struct {
 	// Flagger's hash of the canary's tracked configs and last applied spec.
 	Checksum string `protobuf:"bytes,4,opt,name=checksum,proto3" json:"checksum,omitempty"`
 	// The webhook's metadata from the Canary: sloID, or service and environment;
-	// optional failOn ("block", the default, or "warn") and fresh ("true"/"false").
+	// optional failOn ("block", the default, or "warn") and fresh ("true"/"false"); optional
+	// deploymentID, commit, pipelineURL and caller for the audit (defaults: deploymentID
+	// "flagger:<namespace>/<name>", commit the checksum, caller "flagger <phase>").
 	Metadata      map[string]string `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -455,13 +466,16 @@ var File_aegis_v1_gate_proto protoreflect.FileDescriptor
 
 const file_aegis_v1_gate_proto_rawDesc = "" +
 	"\n" +
-	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"`\n" +
+	"\x13aegis/v1/gate.proto\x12\baegis.v1\x1a\x13aegis/v1/auth.proto\x1a\x19aegis/v1/evaluation.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x01\n" +
 	"\rDecideRequest\x12\x15\n" +
 	"\x06slo_id\x18\x01 \x01(\tR\x05sloID\x12\x1f\n" +
 	"\vforce_fresh\x18\x02 \x01(\bR\n" +
 	"forceFresh\x12\x17\n" +
 	"\adry_run\x18\n" +
-	" \x01(\bR\x06dryRun\"F\n" +
+	" \x01(\bR\x06dryRun\x12;\n" +
+	"\n" +
+	"deployment\x18\v \x01(\v2\x1b.aegis.v1.DeploymentContextR\n" +
+	"deployment\"F\n" +
 	"\x0eDecideResponse\x124\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x14.aegis.v1.EvaluationR\n" +
@@ -523,32 +537,34 @@ var file_aegis_v1_gate_proto_goTypes = []any{
 	(*FlaggerWebhookResponse)(nil),  // 5: aegis.v1.FlaggerWebhookResponse
 	nil,                             // 6: aegis.v1.GetServiceStateResponse.DecisionsEntry
 	nil,                             // 7: aegis.v1.FlaggerWebhookRequest.MetadataEntry
-	(*Evaluation)(nil),              // 8: aegis.v1.Evaluation
-	(Decision)(0),                   // 9: aegis.v1.Decision
-	(*timestamppb.Timestamp)(nil),   // 10: google.protobuf.Timestamp
+	(*DeploymentContext)(nil),       // 8: aegis.v1.DeploymentContext
+	(*Evaluation)(nil),              // 9: aegis.v1.Evaluation
+	(Decision)(0),                   // 10: aegis.v1.Decision
+	(*timestamppb.Timestamp)(nil),   // 11: google.protobuf.Timestamp
 }
 var file_aegis_v1_gate_proto_depIdxs = []int32{
-	8,  // 0: aegis.v1.DecideResponse.evaluation:type_name -> aegis.v1.Evaluation
-	9,  // 1: aegis.v1.GetServiceStateResponse.decision:type_name -> aegis.v1.Decision
-	8,  // 2: aegis.v1.GetServiceStateResponse.evaluations:type_name -> aegis.v1.Evaluation
-	10, // 3: aegis.v1.GetServiceStateResponse.timestamp:type_name -> google.protobuf.Timestamp
-	6,  // 4: aegis.v1.GetServiceStateResponse.decisions:type_name -> aegis.v1.GetServiceStateResponse.DecisionsEntry
-	10, // 5: aegis.v1.GetServiceStateResponse.last_updated:type_name -> google.protobuf.Timestamp
-	7,  // 6: aegis.v1.FlaggerWebhookRequest.metadata:type_name -> aegis.v1.FlaggerWebhookRequest.MetadataEntry
-	9,  // 7: aegis.v1.FlaggerWebhookResponse.decision:type_name -> aegis.v1.Decision
-	8,  // 8: aegis.v1.FlaggerWebhookResponse.evaluations:type_name -> aegis.v1.Evaluation
-	9,  // 9: aegis.v1.GetServiceStateResponse.DecisionsEntry.value:type_name -> aegis.v1.Decision
-	0,  // 10: aegis.v1.GateService.Decide:input_type -> aegis.v1.DecideRequest
-	2,  // 11: aegis.v1.GateService.GetServiceState:input_type -> aegis.v1.GetServiceStateRequest
-	4,  // 12: aegis.v1.GateService.FlaggerWebhook:input_type -> aegis.v1.FlaggerWebhookRequest
-	1,  // 13: aegis.v1.GateService.Decide:output_type -> aegis.v1.DecideResponse
-	3,  // 14: aegis.v1.GateService.GetServiceState:output_type -> aegis.v1.GetServiceStateResponse
-	5,  // 15: aegis.v1.GateService.FlaggerWebhook:output_type -> aegis.v1.FlaggerWebhookResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	8,  // 0: aegis.v1.DecideRequest.deployment:type_name -> aegis.v1.DeploymentContext
+	9,  // 1: aegis.v1.DecideResponse.evaluation:type_name -> aegis.v1.Evaluation
+	10, // 2: aegis.v1.GetServiceStateResponse.decision:type_name -> aegis.v1.Decision
+	9,  // 3: aegis.v1.GetServiceStateResponse.evaluations:type_name -> aegis.v1.Evaluation
+	11, // 4: aegis.v1.GetServiceStateResponse.timestamp:type_name -> google.protobuf.Timestamp
+	6,  // 5: aegis.v1.GetServiceStateResponse.decisions:type_name -> aegis.v1.GetServiceStateResponse.DecisionsEntry
+	11, // 6: aegis.v1.GetServiceStateResponse.last_updated:type_name -> google.protobuf.Timestamp
+	7,  // 7: aegis.v1.FlaggerWebhookRequest.metadata:type_name -> aegis.v1.FlaggerWebhookRequest.MetadataEntry
+	10, // 8: aegis.v1.FlaggerWebhookResponse.decision:type_name -> aegis.v1.Decision
+	9,  // 9: aegis.v1.FlaggerWebhookResponse.evaluations:type_name -> aegis.v1.Evaluation
+	10, // 10: aegis.v1.GetServiceStateResponse.DecisionsEntry.value:type_name -> aegis.v1.Decision
+	0,  // 11: aegis.v1.GateService.Decide:input_type -> aegis.v1.DecideRequest
+	2,  // 12: aegis.v1.GateService.GetServiceState:input_type -> aegis.v1.GetServiceStateRequest
+	4,  // 13: aegis.v1.GateService.FlaggerWebhook:input_type -> aegis.v1.FlaggerWebhookRequest
+	1,  // 14: aegis.v1.GateService.Decide:output_type -> aegis.v1.DecideResponse
+	3,  // 15: aegis.v1.GateService.GetServiceState:output_type -> aegis.v1.GetServiceStateResponse
+	5,  // 16: aegis.v1.GateService.FlaggerWebhook:output_type -> aegis.v1.FlaggerWebhookResponse
+	14, // [14:17] is the sub-list for method output_type
+	11, // [11:14] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_aegis_v1_gate_proto_init() }

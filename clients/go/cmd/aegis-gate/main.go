@@ -10,6 +10,10 @@
 //
 //	aegis-gate -server aegis:50051 -slo checkout-availability
 //	aegis-gate -server aegis:50051 -service checkout -environment production -fail-on warn
+//	aegis-gate -server aegis:50051 -slo checkout-availability -dry-run -deployment-id checkout-v42
+//
+// -dry-run asks in dry run: the answer is ALLOW (exit 0) and the line says what it would have been.
+// -deployment-id, -commit, -pipeline-url and -caller are recorded with the request in the audit.
 //
 // It prints one line, the verdict and its reasons. AEGIS_SERVER and AEGIS_API_KEY stand in for
 // -server and -api-key.
@@ -43,8 +47,9 @@ func main() {
 type config struct {
 	server, apiKey, caFile, failOn string
 	target                         aegis.Target
-	fresh, useTLS                  bool
+	fresh, useTLS, dryRun          bool
 	timeout                        time.Duration
+	deployment                     aegis.Deployment
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -73,7 +78,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
-	verdict, err := client.Gate(ctx, cfg.target, cfg.fresh)
+	var decideOptions []aegis.DecideOption
+	if cfg.dryRun {
+		decideOptions = append(decideOptions, aegis.DryRun())
+	}
+	if cfg.deployment != (aegis.Deployment{}) {
+		decideOptions = append(decideOptions, aegis.WithDeployment(cfg.deployment))
+	}
+	verdict, err := client.Gate(ctx, cfg.target, cfg.fresh, decideOptions...)
 	if err != nil {
 		fmt.Fprintf(stderr, "aegis-gate: could not decide: %v\n", err)
 		return exitError
@@ -103,6 +115,11 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	flags.StringVar(&cfg.target.Environment, "environment", "", "...in this environment")
 	flags.BoolVar(&cfg.fresh, "fresh", false, "evaluate now instead of reading the latest evaluation")
 	flags.StringVar(&cfg.failOn, "fail-on", "block", "the least severe decision that fails: block or warn")
+	flags.BoolVar(&cfg.dryRun, "dry-run", false, "ask in dry run: ALLOW, and the line says what it would have been")
+	flags.StringVar(&cfg.deployment.ID, "deployment-id", "", "the deployment this is for (recorded in the audit)")
+	flags.StringVar(&cfg.deployment.Commit, "commit", "", "the commit being deployed (recorded in the audit)")
+	flags.StringVar(&cfg.deployment.PipelineURL, "pipeline-url", "", "where the pipeline run can be seen (recorded in the audit)")
+	flags.StringVar(&cfg.deployment.Caller, "caller", "", "who or what asks (recorded in the audit)")
 	flags.StringVar(&cfg.apiKey, "api-key", os.Getenv("AEGIS_API_KEY"), "sent as 'authorization: Bearer KEY' (AEGIS_API_KEY)")
 	flags.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "give up after this long, retries included")
 	flags.BoolVar(&cfg.useTLS, "tls", false, "use TLS with the system's CAs")

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { Decision, Evaluation } from "./evaluation_pb.js";
+import type { AuditChainLink, AuditRecordKind, Decision, Evaluation } from "./evaluation_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -76,6 +76,43 @@ export declare type ListAuditRecordsRequest = Message<"aegis.v1.ListAuditRecords
    * @generated from field: int32 offset = 9;
    */
   offset: number;
+
+  /**
+   * Only records of this kind; unset means both. The deployment and API key filters
+   * below match gate requests only: evaluations carry no deployment context.
+   *
+   * @generated from field: aegis.v1.AuditRecordKind kind = 10;
+   */
+  kind: AuditRecordKind;
+
+  /**
+   * Deployment filters, exact matches on the gate request's DeploymentContext.
+   *
+   * @generated from field: string deployment_id = 11 [json_name = "deploymentID"];
+   */
+  deploymentId: string;
+
+  /**
+   * @generated from field: string commit = 12;
+   */
+  commit: string;
+
+  /**
+   * @generated from field: string pipeline_url = 13 [json_name = "pipelineURL"];
+   */
+  pipelineUrl: string;
+
+  /**
+   * @generated from field: string caller = 14;
+   */
+  caller: string;
+
+  /**
+   * Only gate requests made with the API key of this name.
+   *
+   * @generated from field: string api_key_name = 15;
+   */
+  apiKeyName: string;
 };
 
 /**
@@ -116,13 +153,131 @@ export declare type ListAuditRecordsResponse = Message<"aegis.v1.ListAuditRecord
 export declare const ListAuditRecordsResponseSchema: GenMessage<ListAuditRecordsResponse>;
 
 /**
+ * @generated from message aegis.v1.VerifyAuditChainRequest
+ */
+export declare type VerifyAuditChainRequest = Message<"aegis.v1.VerifyAuditChainRequest"> & {
+  /**
+   * A head noted earlier (sequence and record_hash of an earlier answer's `head`), kept where the
+   * database's writers cannot change it. It must still be in the chain: this catches a cut tail,
+   * or a chain rewritten with every hash recomputed, which a walk alone cannot see.
+   * Over REST: ?expectedHead.sequence=N&expectedHead.recordHash=HEX.
+   *
+   * @generated from field: aegis.v1.AuditChainLink expected_head = 1;
+   */
+  expectedHead?: AuditChainLink | undefined;
+};
+
+/**
+ * Describes the message aegis.v1.VerifyAuditChainRequest.
+ * Use `create(VerifyAuditChainRequestSchema)` to create a new message.
+ */
+export declare const VerifyAuditChainRequestSchema: GenMessage<VerifyAuditChainRequest>;
+
+/**
+ * @generated from message aegis.v1.VerifyAuditChainResponse
+ */
+export declare type VerifyAuditChainResponse = Message<"aegis.v1.VerifyAuditChainResponse"> & {
+  /**
+   * True when every chained record hashes as written, each links to the one before, no
+   * sequence number is missing, and no record sits outside the chain.
+   *
+   * @generated from field: bool intact = 1;
+   */
+  intact: boolean;
+
+  /**
+   * Records whose hash was checked.
+   *
+   * @generated from field: int64 records_checked = 2;
+   */
+  recordsChecked: bigint;
+
+  /**
+   * Where the walk started: the last record pruned by retention (0 and 64 zeros when none was).
+   *
+   * @generated from field: aegis.v1.AuditChainLink anchor = 3;
+   */
+  anchor?: AuditChainLink | undefined;
+
+  /**
+   * The newest chained record; keep it elsewhere (a pipeline log) to detect a cut tail later.
+   *
+   * @generated from field: aegis.v1.AuditChainLink head = 4;
+   */
+  head?: AuditChainLink | undefined;
+
+  /**
+   * The first record that breaks the chain; unset when intact.
+   *
+   * @generated from field: aegis.v1.BrokenAuditRecord first_broken = 5;
+   */
+  firstBroken?: BrokenAuditRecord | undefined;
+
+  /**
+   * Records with no place in the chain (written behind the gate's back); intact is then false.
+   *
+   * @generated from field: int64 unchained_records = 6;
+   */
+  unchainedRecords: bigint;
+
+  /**
+   * Set when expected_head was given and the chain no longer holds it (intact is then false):
+   * "no record at sequence 42, noted earlier: records were cut from the end of the chain".
+   *
+   * @generated from field: string expected_head_problem = 7;
+   */
+  expectedHeadProblem: string;
+};
+
+/**
+ * Describes the message aegis.v1.VerifyAuditChainResponse.
+ * Use `create(VerifyAuditChainResponseSchema)` to create a new message.
+ */
+export declare const VerifyAuditChainResponseSchema: GenMessage<VerifyAuditChainResponse>;
+
+/**
+ * BrokenAuditRecord names the first record where the chain does not hold, and why.
+ *
+ * @generated from message aegis.v1.BrokenAuditRecord
+ */
+export declare type BrokenAuditRecord = Message<"aegis.v1.BrokenAuditRecord"> & {
+  /**
+   * The record's sequence number (the expected one when a record is missing).
+   *
+   * @generated from field: int64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * The record's id (`id` in ListAuditRecords); empty when the record is missing.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * One sentence: "its contents differ from what was hashed when it was written", ...
+   *
+   * @generated from field: string problem = 3;
+   */
+  problem: string;
+};
+
+/**
+ * Describes the message aegis.v1.BrokenAuditRecord.
+ * Use `create(BrokenAuditRecordSchema)` to create a new message.
+ */
+export declare const BrokenAuditRecordSchema: GenMessage<BrokenAuditRecord>;
+
+/**
  * AuditService reads the audit log: one record per evaluation.
  *
  * @generated from service aegis.v1.AuditService
  */
 export declare const AuditService: GenService<{
   /**
-   * ListAuditRecords returns matching records, newest first.
+   * ListAuditRecords returns matching records, newest first: one per evaluation, and one
+   * per gate request (Decide, FlaggerWebhook) with who asked and for what.
    *
    * @generated from rpc aegis.v1.AuditService.ListAuditRecords
    */
@@ -130,6 +285,18 @@ export declare const AuditService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditRecordsRequestSchema;
     output: typeof ListAuditRecordsResponseSchema;
+  },
+  /**
+   * VerifyAuditChain walks the audit's hash chain from its anchor (the last pruned record,
+   * or the start) to its head, and says whether every record is as it was written, or
+   * which record is the first that is not. It reads every record: seconds per million.
+   *
+   * @generated from rpc aegis.v1.AuditService.VerifyAuditChain
+   */
+  verifyAuditChain: {
+    methodKind: "unary";
+    input: typeof VerifyAuditChainRequestSchema;
+    output: typeof VerifyAuditChainResponseSchema;
   },
 }>;
 

@@ -312,8 +312,8 @@ export declare type Evaluation = Message<"aegis.v1.Evaluation"> & {
   dataTimestamp?: Timestamp | undefined;
 
   /**
-   * The same value as evaluation_id, under v0.1.0's name for an audit record's
-   * id: its scripts read `.records[].id`.
+   * The audit record's id, under v0.1.0's name (its scripts read `.records[].id`): the
+   * same value as evaluation_id, except on a gate-request record, whose own id it is.
    *
    * @generated from field: string id = 18;
    */
@@ -342,6 +342,30 @@ export declare type Evaluation = Message<"aegis.v1.Evaluation"> & {
    * @generated from field: optional aegis.v1.Decision would_be_decision = 22;
    */
   wouldBeDecision?: Decision | undefined;
+
+  /**
+   * Set on a gate-request record: who asked, for what (the answer to the request has none).
+   *
+   * @generated from field: aegis.v1.GateRequestRecord gate_request = 23;
+   */
+  gateRequest?: GateRequestRecord | undefined;
+
+  /**
+   * What this audit record records (set on audit records and gate answers only): an
+   * evaluation, or a gate request answered from one.
+   * For a gate request, `evaluation_id` is the evaluation that answered it and `id` the
+   * record's own id (for an evaluation both are the evaluation's id).
+   *
+   * @generated from field: optional aegis.v1.AuditRecordKind record_kind = 24;
+   */
+  recordKind?: AuditRecordKind | undefined;
+
+  /**
+   * The record's link in the audit's hash chain (docs/audit.md); set on audit records only.
+   *
+   * @generated from field: aegis.v1.AuditChainLink chain = 25;
+   */
+  chain?: AuditChainLink | undefined;
 };
 
 /**
@@ -349,6 +373,133 @@ export declare type Evaluation = Message<"aegis.v1.Evaluation"> & {
  * Use `create(EvaluationSchema)` to create a new message.
  */
 export declare const EvaluationSchema: GenMessage<Evaluation>;
+
+/**
+ * DeploymentContext says who asks the gate and for what. Every field is free text chosen by
+ * the pipeline (at most 512 characters each); none changes the decision. All are recorded in
+ * the audit with the gate request and can be filtered on in ListAuditRecords.
+ *
+ * @generated from message aegis.v1.DeploymentContext
+ */
+export declare type DeploymentContext = Message<"aegis.v1.DeploymentContext"> & {
+  /**
+   * The deployment (or release, or canary) this gate request is for.
+   *
+   * @generated from field: string deployment_id = 1 [json_name = "deploymentID"];
+   */
+  deploymentId: string;
+
+  /**
+   * The commit (or image digest, or config checksum) being deployed.
+   *
+   * @generated from field: string commit = 2;
+   */
+  commit: string;
+
+  /**
+   * Where the pipeline run can be seen, e.g. a GitHub Actions or GitLab CI job URL.
+   *
+   * @generated from field: string pipeline_url = 3 [json_name = "pipelineURL"];
+   */
+  pipelineUrl: string;
+
+  /**
+   * Who or what asks: a person, a bot, a pipeline name.
+   *
+   * @generated from field: string caller = 4;
+   */
+  caller: string;
+};
+
+/**
+ * Describes the message aegis.v1.DeploymentContext.
+ * Use `create(DeploymentContextSchema)` to create a new message.
+ */
+export declare const DeploymentContextSchema: GenMessage<DeploymentContext>;
+
+/**
+ * GateRequestRecord is a gate request as the audit keeps it: the request's DeploymentContext,
+ * the API key it was made with and when it was answered.
+ *
+ * @generated from message aegis.v1.GateRequestRecord
+ */
+export declare type GateRequestRecord = Message<"aegis.v1.GateRequestRecord"> & {
+  /**
+   * @generated from field: string deployment_id = 1 [json_name = "deploymentID"];
+   */
+  deploymentId: string;
+
+  /**
+   * @generated from field: string commit = 2;
+   */
+  commit: string;
+
+  /**
+   * @generated from field: string pipeline_url = 3 [json_name = "pipelineURL"];
+   */
+  pipelineUrl: string;
+
+  /**
+   * @generated from field: string caller = 4;
+   */
+  caller: string;
+
+  /**
+   * The name (never the secret) of the API key the request was made with; empty when the
+   * server has no keys.
+   *
+   * @generated from field: string api_key_name = 5;
+   */
+  apiKeyName: string;
+
+  /**
+   * When the request was answered (the evaluation's own time is the record's `timestamp`).
+   *
+   * @generated from field: google.protobuf.Timestamp requested_at = 6;
+   */
+  requestedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message aegis.v1.GateRequestRecord.
+ * Use `create(GateRequestRecordSchema)` to create a new message.
+ */
+export declare const GateRequestRecordSchema: GenMessage<GateRequestRecord>;
+
+/**
+ * AuditChainLink is an audit record's place in the one hash chain over the whole audit.
+ *
+ * @generated from message aegis.v1.AuditChainLink
+ */
+export declare type AuditChainLink = Message<"aegis.v1.AuditChainLink"> & {
+  /**
+   * Position in the chain: 1 for the first record ever chained, +1 for each next one.
+   *
+   * @generated from field: int64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * record_hash of the record at sequence - 1 (or of the pruned prefix's last record);
+   * 64 zero digits for the first record.
+   *
+   * @generated from field: string previous_hash = 2;
+   */
+  previousHash: string;
+
+  /**
+   * SHA-256 (hex) of previous_hash, sequence and the canonical encoding of every recorded field.
+   *
+   * @generated from field: string record_hash = 3;
+   */
+  recordHash: string;
+};
+
+/**
+ * Describes the message aegis.v1.AuditChainLink.
+ * Use `create(AuditChainLinkSchema)` to create a new message.
+ */
+export declare const AuditChainLinkSchema: GenMessage<AuditChainLink>;
 
 /**
  * Decision is the gate's answer. The value names are the exact strings the REST
@@ -392,4 +543,37 @@ export enum Decision {
  * Describes the enum aegis.v1.Decision.
  */
 export declare const DecisionSchema: GenEnum<Decision>;
+
+/**
+ * AuditRecordKind says what an audit record records.
+ *
+ * @generated from enum aegis.v1.AuditRecordKind
+ */
+export enum AuditRecordKind {
+  /**
+   * On a record: never sent. As a ListAuditRecords filter: records of both kinds.
+   *
+   * @generated from enum value: AUDIT_RECORD_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An evaluation of an SLO by the scheduler or a fresh gate request.
+   *
+   * @generated from enum value: AUDIT_RECORD_KIND_EVALUATION = 1;
+   */
+  EVALUATION = 1,
+
+  /**
+   * A gate request (Decide, FlaggerWebhook) and the evaluation that answered it.
+   *
+   * @generated from enum value: AUDIT_RECORD_KIND_GATE_REQUEST = 2;
+   */
+  GATE_REQUEST = 2,
+}
+
+/**
+ * Describes the enum aegis.v1.AuditRecordKind.
+ */
+export declare const AuditRecordKindSchema: GenEnum<AuditRecordKind>;
 

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { Decision, Evaluation } from "./evaluation_pb.js";
+import type { Decision, DeploymentContext, Evaluation } from "./evaluation_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -37,6 +37,13 @@ export declare type DecideRequest = Message<"aegis.v1.DecideRequest"> & {
    * @generated from field: bool dry_run = 10;
    */
   dryRun: boolean;
+
+  /**
+   * Who asks and for what; recorded in the audit with this request (docs/audit.md).
+   *
+   * @generated from field: aegis.v1.DeploymentContext deployment = 11;
+   */
+  deployment?: DeploymentContext | undefined;
 };
 
 /**
@@ -195,7 +202,9 @@ export declare type FlaggerWebhookRequest = Message<"aegis.v1.FlaggerWebhookRequ
 
   /**
    * The webhook's metadata from the Canary: sloID, or service and environment;
-   * optional failOn ("block", the default, or "warn") and fresh ("true"/"false").
+   * optional failOn ("block", the default, or "warn") and fresh ("true"/"false"); optional
+   * deploymentID, commit, pipelineURL and caller for the audit (defaults: deploymentID
+   * "flagger:<namespace>/<name>", commit the checksum, caller "flagger <phase>").
    *
    * @generated from field: map<string, string> metadata = 5;
    */
