@@ -8,10 +8,12 @@ production runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from aegis.auth import KeyFileError, Keyring, load_keys
+from aegis.cluster import Cluster
 from aegis.config import Settings
 from aegis.lifecycle import Lifecycle
 from aegis.metrics.backends_file import BackendsFileError, BackendSpec
@@ -24,9 +26,12 @@ from aegis.reload.notifications_file import NotificationsFile
 from aegis.replay.service import Replayer
 from aegis.scheduler import (
     CatalogChange,
+    EvaluationClaims,
     EvaluationListener,
     Evaluator,
     LatestInMemory,
+    LatestStates,
+    Ownership,
     Scheduler,
     SLOCatalog,
 )
@@ -68,7 +73,8 @@ class Application:
         self.adapter: MetricsAdapter = self.backends.router
         self.notifier: Notifier | None = _build_notifier(settings, self.telemetry, self.logger)
         self.store: AuditStore
-        self.store, schema_note = _open_store(settings)
+        sql_store, schema_note = _open_store(settings)
+        self.store = sql_store
         # None: no keys file, every RPC is open (the quick start).
         self.keyring: Keyring | None = _load_keyring(settings)
         self.lifecycle = Lifecycle()
@@ -101,7 +107,18 @@ class Application:
             logger=self.logger,
         )
         self.backends.on_change = self._backends_changed
-        self.latest = LatestInMemory()
+        # On PostgreSQL every replica shares ownership and the latest decisions (docs/replicas.md).
+        self.cluster = Cluster.for_engine(
+            sql_store.engine,
+            self.catalog,
+            replica_id=settings.replica_id,
+            lease=settings.replica_lease,
+            evaluation_timeout=self.evaluator.timeout,
+            logger=self.logger,
+        )
+        self.latest: LatestStates = LatestInMemory() if self.cluster is None else self.cluster.latest
+        ownership: Ownership | None = None if self.cluster is None else self.cluster.membership
+        claims: EvaluationClaims | None = None if self.cluster is None else self.cluster.claims
         # Every evaluation goes to each listener, in this order (the latest cache is always first).
         self.listeners: list[EvaluationListener] = [self.telemetry]
         if self.notifier is not None:
@@ -112,8 +129,14 @@ class Application:
             latest=self.latest,
             listeners=self.listeners,
             journal=self.audit,
+            ownership=ownership,
+            claims=claims,
             logger=self.logger,
         )
+        if self.cluster is not None:
+            self.cluster.membership.on_gained = self._ownership_gained
+            if self.notifier is not None:
+                self.cluster.membership.on_lost = self._ownership_lost
         self.catalog.subscribe(self._forget_removed)
         # Replays read history through the same adapter; they never touch the scheduler or the audit.
         self.replayer = Replayer(self.adapter, max_seconds=settings.replay_timeout)
@@ -152,6 +175,8 @@ class Application:
             self.notifier.start()
         if self.retention is not None:
             self.retention.start()
+        if self.cluster is not None:
+            self.cluster.start()
         self.scheduler.start()
         self.reloader.start()
 
@@ -163,6 +188,8 @@ class Application:
         """
         await self.reloader.stop()
         await self.scheduler.stop(grace)
+        if self.cluster is not None:
+            await self.cluster.stop()
         if self.retention is not None:
             await self.retention.stop()
         await self.audit.stop(max(self.settings.shutdown_grace if grace is None else grace, _AUDIT_FLUSH_MIN))
@@ -199,6 +226,7 @@ class Application:
         ]
         reasons += self.reloader.problems()
         reasons += [f"synthetic fixture problem: {problem}" for problem in self.fixture_problems]
+        cluster_problems = self.cluster.problems() if self.cluster is not None else []
         audit = self.audit.health
         if not audit.writable:
             reasons.insert(
@@ -206,12 +234,30 @@ class Application:
                 f"audit store unavailable for {audit.down_for:.0f}s: {audit.problem}; decisions are still "
                 f"served, {audit.queued} record(s) waiting, {audit.dropped} dropped",
             )
+        if cluster_problems:
+            return Readiness(False, loaded, [*cluster_problems, *reasons])
         if not loaded:
             return Readiness(False, loaded, [f"no SLO loaded from {self.settings.slo_dir}", *reasons])
         pending = self.scheduler.not_yet_evaluated()
         if pending:
             return Readiness(False, loaded, [f"not evaluated yet: {', '.join(pending)}", *reasons])
         return Readiness(audit.writable, loaded, reasons)
+
+    def _ownership_gained(self, slo_ids: AbstractSet[str]) -> None:
+        """SLOs another replica evaluated until now: look at their slots at once, and measure the next
+        decision change from the last decision that replica made, not from this one's stale memory."""
+        self.scheduler.ownership_gained(slo_ids)
+        if self.notifier is None or self.cluster is None:
+            return
+        for slo_id in slo_ids:
+            latest = self.cluster.latest.known(slo_id)
+            if latest is not None:
+                self.notifier.seed(latest)
+
+    def _ownership_lost(self, slo_ids: AbstractSet[str]) -> None:
+        if self.notifier is not None:
+            for slo_id in slo_ids:
+                self.notifier.release(slo_id)
 
     def _forget_removed(self, change: CatalogChange) -> None:
         for slo_id in change.removed:
@@ -286,7 +332,7 @@ def _build_notifier(settings: Settings, telemetry: Telemetry, logger: logging.Lo
     return build_notifier(config, telemetry, logger)
 
 
-def _open_store(settings: Settings) -> tuple[AuditStore, str | None]:
+def _open_store(settings: Settings) -> tuple[SQLAuditStore, str | None]:
     """The store, and what opening it did to the schema (to log once start-up cannot fail)."""
     try:
         url = database.parse_url(settings.db_url) if settings.db_url else database.target_url(settings.db)

@@ -27,6 +27,11 @@ class Settings:
     db_url: str | None = None
     # Schema at start (aegis.store.migrate.prepare): auto = upgrade SQLite, only check others.
     db_upgrade: SchemaPolicy = "auto"
+    # --- Several replicas on PostgreSQL (docs/replicas.md) ---
+    # Seconds a replica's lease lasts: a dead or cut-off replica's SLOs move after at most this.
+    replica_lease: float = 10.0
+    # This replica's name among the others; None: host name, process id and a random suffix.
+    replica_id: str | None = None
     log_level: str = "INFO"
     # Upper bound on one evaluation, adapter retries included.
     evaluation_timeout: float = 60.0

@@ -30,6 +30,7 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("bench_evaluation.py", ["--slos", "1000", "10000"]),
     ("bench_footprint.py", ["--slos", "10000"]),
     ("bench_detection.py", []),
+    ("bench_replicas.py", []),
 ]
 
 

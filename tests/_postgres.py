@@ -154,3 +154,24 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+def stop_server(server: PostgresServer) -> None:
+    """Stop a running test server (fast shutdown: clients are cut off), keeping its data."""
+    bin_dir = find_postgres_bin_dir()
+    assert bin_dir is not None
+    _as_owner([str(bin_dir / "pg_ctl"), "-D", str(server.data_dir), "-m", "fast", "-w", "stop"])
+
+
+def start_server(server: PostgresServer) -> None:
+    """Start a server stopped by ``stop_server`` again, on the same port and data."""
+    bin_dir = find_postgres_bin_dir()
+    assert bin_dir is not None
+    socket_dir = server.data_dir.parent
+    options = f"-p {server.port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    _as_owner(
+        [
+            str(bin_dir / "pg_ctl"), "-D", str(server.data_dir), "-l", str(socket_dir / "server.log"),
+            "-o", options, "-w", "-t", "30", "start",
+        ]
+    )  # fmt: skip

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from aegis.cli._database_options import add_database_options
+from aegis.cli._replica_flags import add_replica_options, check_replica_options
 from aegis.config import Settings
 from aegis.logs import configure_logging
 from aegis.spec.durations import DurationError, Window
@@ -109,6 +110,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     _add_security(parser, env)
     _add_operations(parser, env)
     _add_reload_and_backends(parser, env)
+    add_replica_options(parser, env)
     prom = parser.add_argument_group("Prometheus adapter")
     prom.add_argument(
         "--prometheus-url",
@@ -284,6 +286,7 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         if not 0 <= value <= 65535:
             raise SystemExit(f"aegis-server: error: --{name.replace('_', '-')} must be 0..65535, got {value}")
     _check_operations(args)
+    check_replica_options(args)
     if args.adapter == "prometheus" and not args.prometheus_url:
         raise SystemExit(
             "aegis-server: error: --adapter prometheus needs --prometheus-url (or PROMETHEUS_URL)"
@@ -312,6 +315,8 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         db=args.db,
         db_url=args.db_url,
         db_upgrade=args.db_upgrade,
+        replica_lease=args.replica_lease,
+        replica_id=args.replica_id,
         log_level=args.log_level,
         audit_retention=retention,
         notifications_file=args.notifications_file,

@@ -118,6 +118,10 @@ class AlertmanagerSink:
             self._resolve(slo_id)
             self._dirty.set()
 
+    def release(self, slo_id: str) -> None:
+        """Another replica owns the SLO now and keeps its alert (it was seeded with the decision)."""
+        self._firing.pop(slo_id, None)
+
     async def stop(self, grace: float = 5.0) -> None:
         """Send pending resolutions within ``grace``; firing alerts are left to expire."""
         if self._task is not None:

@@ -40,6 +40,10 @@ class Sink(Protocol):
         """The SLO was removed (a reload)."""
         ...
 
+    def release(self, slo_id: str) -> None:
+        """Another replica notifies for the SLO from now on: stop without resolving anything."""
+        ...
+
     async def stop(self, grace: float = 5.0) -> None: ...
 
 
@@ -66,6 +70,11 @@ class Notifier:
             evaluations = [record for record in page.records if record.gate_request is None]
             if evaluations or page.records:
                 self._restore((evaluations or list(page.records))[0])
+
+    def seed(self, evaluation: Evaluation) -> None:
+        """An SLO's latest evaluation made elsewhere (another replica owned it until now): its
+        decision is the one the next change is measured from, and a firing alert keeps firing."""
+        self._restore(evaluation)
 
     def _restore(self, evaluation: Evaluation) -> None:
         self._last[evaluation.slo_id] = evaluation.decision
@@ -110,3 +119,10 @@ class Notifier:
         self._last.pop(slo_id, None)
         for sink in self.sinks:
             sink.forget(slo_id)
+
+    def release(self, slo_id: str) -> None:
+        """This replica no longer owns the SLO: the new owner announces its changes and keeps its
+        alert firing (or resolves it); this one stops re-sending a firing alert that would outlive it."""
+        self._last.pop(slo_id, None)
+        for sink in self.sinks:
+            sink.release(slo_id)

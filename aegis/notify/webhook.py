@@ -76,6 +76,9 @@ class WebhookSink:
     def forget(self, slo_id: str) -> None:
         return None
 
+    def release(self, slo_id: str) -> None:
+        return None
+
     async def stop(self, grace: float = 5.0) -> None:
         """Deliver what is queued within ``grace`` seconds, then stop."""
         if self._task is not None:

@@ -8,6 +8,7 @@ injectable.
 """
 
 from aegis.scheduler.catalog import CatalogChange, CatalogEntry, SLOCatalog
+from aegis.scheduler.claims import EvaluationClaims, NoClaims
 from aegis.scheduler.core import Scheduler
 from aegis.scheduler.evaluator import Evaluator
 from aegis.scheduler.journal import Journal, NoJournal
@@ -21,11 +22,13 @@ __all__ = [
     "CatalogEntry",
     "Clock",
     "Evaluated",
+    "EvaluationClaims",
     "EvaluationListener",
     "Evaluator",
     "Journal",
     "LatestInMemory",
     "LatestStates",
+    "NoClaims",
     "NoJournal",
     "OwnAll",
     "Ownership",

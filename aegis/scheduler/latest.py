@@ -28,6 +28,11 @@ class LatestStates(Protocol):
         """Record ``event`` as the latest of its SLO (it is also an evaluation listener)."""
         ...
 
+    async def publish(self, event: Evaluated) -> None:
+        """Make ``event`` the latest of its SLO wherever the latest is read (the scheduler awaits
+        it after the journal, before the listeners). Bounded in time; should not raise."""
+        ...
+
     def state(self, slo_id: str) -> SLOState: ...
 
     def evaluated(self) -> Collection[str]:
@@ -47,6 +52,9 @@ class LatestInMemory:
 
     def on_evaluation(self, event: Evaluated) -> None:
         self._states[event.slo.id] = SLOState(event.evaluation, event.error)
+
+    async def publish(self, event: Evaluated) -> None:
+        self.on_evaluation(event)
 
     def state(self, slo_id: str) -> SLOState:
         return self._states.get(slo_id) or SLOState(None, None)

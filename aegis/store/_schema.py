@@ -175,3 +175,40 @@ legacy_imports = Table(
     Column("source", String, primary_key=True),  # e.g. "v0.1.0 evaluations"
     Column("last_id", BigInteger, nullable=False),  # highest source row id imported
 )
+
+# --- Several replicas on one PostgreSQL (revision 0006, docs/replicas.md) ---------------------------
+
+# One row per live replica: its lease. A replica whose lease expired (by the database's clock) is
+# gone, and its SLOs go to the others. Rows are renewed every third of the lease.
+replicas = Table(
+    "aegis_replicas",
+    metadata,
+    Column("replica_id", String, primary_key=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# One row per SLO: its latest evaluation (the audit record it points at), and the two claims that
+# keep evaluations single across replicas: the scheduled slot (claimed_at: at most one claim per
+# evaluation interval) and a fresh evaluation in progress (fresh_until: one at a time).
+slo_latest = Table(
+    "aegis_slo_latest",
+    metadata,
+    Column("slo_id", String, primary_key=True),
+    Column("evaluation_id", String, nullable=True),
+    Column("evaluated_at", UTCDateTime(), nullable=True),
+    Column("evaluated_by", String, nullable=True),
+    # The data-source error behind the latest evaluation; NULL when it read cleanly.
+    Column("last_error", String, nullable=True),
+    # +1 per published evaluation: what a replica waiting for a fresh evaluation watches.
+    Column("version", BigInteger, nullable=False, server_default="0"),
+    # The writing transaction's id (PostgreSQL xid8 as a number): replicas read only rows written by
+    # transactions not yet finished at their previous read (pg_snapshot_xmin), so no write is missed.
+    Column("write_xid", BigInteger, nullable=False, server_default="0"),
+    Column("claimed_by", String, nullable=True),
+    Column("claimed_at", UTCDateTime(), nullable=True),
+    Column("fresh_by", String, nullable=True),
+    Column("fresh_until", UTCDateTime(), nullable=True),
+)
+Index("ix_slo_latest_write_xid", slo_latest.c.write_xid)

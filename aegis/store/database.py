@@ -121,11 +121,26 @@ def is_shared_connection(engine: Engine) -> bool:
     return isinstance(engine.pool, StaticPool)
 
 
+# A database that stops answering (a partition, not a refusal) must be noticed in seconds, not
+# after the kernel's two-hour keepalive: replicas hand SLOs over on that (docs/replicas.md).
+# Anything the URL's query sets wins.
+_POSTGRES_CONNECT: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+}
+
+
 def _create_engine(url: URL) -> Engine:
     # allow_nan=False: the codec never emits NaN/Infinity, and PostgreSQL would refuse them.
     json_options: dict[str, Any] = {
         "json_serializer": functools.partial(json.dumps, allow_nan=False, separators=(",", ":")),
     }
+    if url.get_backend_name() == "postgresql":
+        connect = {key: value for key, value in _POSTGRES_CONNECT.items() if key not in url.query}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect, **json_options)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **json_options)
     if _sqlite.is_memory_url(url):

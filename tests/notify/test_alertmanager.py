@@ -141,3 +141,19 @@ async def test_alertmanager_down_then_up_gets_the_alert(caplog: pytest.LogCaptur
     assert _sink_metric(telemetry, "aegis_notification_failures_total") == 3
     refused = [r for r in caplog.records if "refused alerts" in r.getMessage()]
     assert len(refused) == 1, "one line per outage, not per retry"
+
+
+async def test_alertmanager_released_alert_is_left_to_the_new_owner_neither_re_sent_nor_resolved() -> None:
+    """Another replica owns the SLO now (it keeps the alert firing): this one goes quiet about it."""
+    async with running_receiver() as receiver:
+        sink = AlertmanagerSink(AlertmanagerConfig(urls=(receiver.url,), resend_interval=0.05), Telemetry())
+        sink.start()
+        sink.offer(change(slo_id="am-handed-over"))
+        await receiver.wait_for(2)
+        sink.release("am-handed-over")
+        assert sink.firing == ()
+        sent = len(receiver.received)
+        await asyncio.sleep(0.5)  # ten resend intervals
+        await sink.stop()
+    # Neither re-sent nor resolved: nothing more arrives (but one send that was already on its way).
+    assert [r.json() for r in receiver.received[sent + 1 :]] == []

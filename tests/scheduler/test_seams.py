@@ -7,12 +7,13 @@ milliseconds and the counts are exact.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
+from aegis.engine.model import Evaluation
 from aegis.metrics.base import Measurement
 from aegis.metrics.synthetic import SyntheticAdapter
 from aegis.scheduler import (
@@ -217,3 +218,53 @@ async def test_scheduler_keeps_the_latest_of_the_definition_in_force(slos: dict[
     old = await old_run
     assert latest.state("api-availability").latest == new != old
     assert [e.slo for e in recorder.events] == [new_slo, old_slo]
+
+
+class SlotsEvery:
+    """Claims as a shared database gives them: a slot is free ``period`` seconds after the last one
+    granted, whoever asks; a fresh evaluation already under way is shared."""
+
+    def __init__(self, time: VirtualTime, period: float) -> None:
+        self.time = time
+        self.period = period
+        self.granted: dict[str, float] = {}
+        self.refused = 0
+        self.fresh_calls = 0
+
+    async def claim_slot(self, slo_id: str, interval: float) -> float:
+        last = self.granted.get(slo_id)
+        now = self.time.monotonic()
+        if last is not None and now - last < self.period:
+            self.refused += 1
+            return last + self.period - now
+        self.granted[slo_id] = now
+        return 0.0
+
+    async def fresh(self, slo: SLO, evaluate: Callable[[], Awaitable[Evaluation]]) -> Evaluation:
+        self.fresh_calls += 1
+        return await evaluate()
+
+
+async def test_scheduler_waits_for_a_slot_another_process_holds(slos: dict[str, SLO]) -> None:
+    """A slot taken elsewhere (here: free every 90 s while the interval is 60 s) is waited for,
+    not skipped for a whole interval, and never run twice."""
+    time = VirtualTime()
+    recorder = Recorder()
+    claims = SlotsEvery(time, 90.0)
+    catalog = SLOCatalog([slos["api-availability"]])
+    evaluator = Evaluator(
+        SyntheticAdapter.from_directory(FIXTURES / "metrics"), telemetry=Telemetry(), clock=time.clock
+    )
+    scheduler = Scheduler(
+        catalog, evaluator, latest=LatestInMemory(), listeners=[recorder], claims=claims, timer=time
+    )
+    scheduler.start()
+    try:
+        await time.advance(900)
+        await scheduler.evaluate_now("api-availability")
+    finally:
+        await scheduler.stop()
+    # Runs at 0, 90, 180, ..., 900 (each refused at +60, then waited 30 s more), plus the fresh one.
+    assert recorder.count("api-availability") == 11 + 1
+    assert claims.refused == 10
+    assert claims.fresh_calls == 1
