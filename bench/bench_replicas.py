@@ -110,7 +110,7 @@ class Database:
         return int(count)
 
     def audit_count(self) -> int:
-        ((count,),) = self.query("SELECT count(*) FROM audit_evaluations")
+        ((count,),) = self.query("SELECT count(*) FROM audit_evaluations WHERE evaluation_ref IS NULL")
         return int(count)
 
     def longest_gap(self, slo_ids: set[str], since_seconds_ago: float) -> float:
@@ -119,7 +119,7 @@ class Database:
             "SELECT coalesce(max(extract(epoch FROM gap)), 0) FROM ("
             "  SELECT evaluated_at - lag(evaluated_at) OVER (PARTITION BY slo_id ORDER BY evaluated_at)"
             "  AS gap"
-            "  FROM audit_evaluations WHERE slo_id = ANY(%s)"
+            "  FROM audit_evaluations WHERE slo_id = ANY(%s) AND evaluation_ref IS NULL"
             "  AND evaluated_at > now() - make_interval(secs => %s)) AS gaps",
             sorted(slo_ids),
             since_seconds_ago,

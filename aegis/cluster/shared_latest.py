@@ -61,16 +61,16 @@ class SharedLatest:
         self._states[event.slo.id] = SLOState(event.evaluation, event.error)
 
     async def publish(self, event: Evaluated) -> None:
-        """Here at once; for the other replicas through the table (they read it within ``refresh``)."""
-        self.on_evaluation(event)
+        """Through the table, for this replica too: every replica then answers with the audit's
+        record (which carries what only the store adds, such as its place in the hash chain), read
+        within ``refresh``. Kept here at once only when the table cannot be written."""
         try:
-            version = await self._link.run(
+            await self._link.run(
                 _sql.publish, self._link.engine, event.evaluation, event.error, self._replica_id
             )
         except DatabaseUnavailable as err:
             self._logger.warning("evaluation %s not shared: %s", event.evaluation.evaluation_id, err)
-            return
-        self._versions[event.slo.id] = max(version, self._versions.get(event.slo.id, 0))
+            self.on_evaluation(event)
 
     def state(self, slo_id: str) -> SLOState:
         reason = self.unavailable_reason()

@@ -128,10 +128,12 @@ class Record:
 
 
 def audit(db_url: str) -> list[Record]:
-    """Every audit record, oldest first, read straight from the database."""
+    """Every evaluation in the audit, oldest first, read straight from the database (the records of
+    gate requests, which point at an evaluation through ``evaluation_ref``, are not evaluations)."""
     with psycopg.connect(libpq_url(db_url)) as connection:
         rows = connection.execute(
-            "SELECT id, slo_id, decision, evaluated_at FROM audit_evaluations ORDER BY evaluated_at"
+            "SELECT id, slo_id, decision, evaluated_at FROM audit_evaluations "
+            "WHERE evaluation_ref IS NULL ORDER BY evaluated_at"
         ).fetchall()
     return [Record(*row) for row in rows]
 
