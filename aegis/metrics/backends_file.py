@@ -39,7 +39,8 @@ from aegis.metrics.prometheus_config import PrometheusConfig
 from aegis.spec.durations import DurationError, Window
 from aegis.spec.problems import FieldPath, format_path, shorten
 from aegis.spec.suggest import did_you_mean
-from aegis.spec.yaml_source import YamlDocument, YamlSourceError, parse_documents
+from aegis.spec.yaml_fast import read_documents
+from aegis.spec.yaml_source import YamlDocument, YamlSourceError
 
 BackendType = Literal["prometheus", "synthetic"]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -77,7 +78,7 @@ def load_backends_file(path: str | Path) -> tuple[BackendSpec, ...]:
     where = str(path)
     try:
         text = read_bounded(path, limit=MiB).decode("utf-8-sig")
-        documents = [d for d in parse_documents(text) if d.data is not None]
+        documents = [d for d in read_documents(text) if d.data is not None]
     except FileRefused as err:
         raise BackendsFileError(f"{where}: {err}") from None
     except UnicodeDecodeError:

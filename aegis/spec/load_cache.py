@@ -1,7 +1,8 @@
 """What a reload reuses: each file's result from the previous load, found by stamp or by content.
 
-Reading and checking costs about 5 ms per file (JSON Schema and YAML), so a whole directory of
-10,000 files takes most of a minute, one changed file among them a few milliseconds. A file whose
+Reading and checking costs about 1 ms per file on the fast path (aegis.spec.yaml_fast; 5 ms on the
+careful one), so a whole directory of 10,000 files takes seconds, one changed file among them a
+millisecond. A file whose
 stamp did not change is not even read. A file with a new stamp is read (cheap) and its text
 compared by SHA-256 with what was parsed before: a Kubernetes ConfigMap update gives every file a
 new inode, and ``touch`` a new mtime, without changing what most of them say. Results depend on

@@ -22,7 +22,7 @@ from typing import Any
 from aegis.bounded_read import FileRefused
 from aegis.spec.checks import backend_issues, slo_issues
 from aegis.spec.files import FileStamp, Found, find_spec_files, read_spec_text, spec_files
-from aegis.spec.formats import FORMATS, FileAware, Format, for_file, format_for, unclaimed_issues
+from aegis.spec.formats import FORMATS, Format, for_file, format_for, is_file_aware, unclaimed_issues
 from aegis.spec.load_cache import FileLoad, LoadCache, Loaded
 from aegis.spec.model import SLO
 from aegis.spec.problems import (
@@ -35,7 +35,8 @@ from aegis.spec.problems import (
     format_path,
     shorten,
 )
-from aegis.spec.yaml_source import YamlDocument, YamlSourceError, parse_documents
+from aegis.spec.yaml_fast import read_documents
+from aegis.spec.yaml_source import YamlDocument, YamlSourceError
 
 __all__ = [
     "LoadCache",
@@ -176,7 +177,7 @@ class _Parsed:
 def _parse(text: str, file: str, formats: tuple[Format, ...], backends: Collection[str] | None) -> _Parsed:
     parsed = _Parsed()
     try:
-        documents = [d for d in parse_documents(text) if d.data is not None]
+        documents = [d for d in read_documents(text) if d.data is not None]
     except YamlSourceError as err:
         parsed.problems.append(SpecProblem(file, "", shorten(str(err), 300)))
         return parsed
@@ -187,7 +188,7 @@ def _parse(text: str, file: str, formats: tuple[Format, ...], backends: Collecti
     for document in documents:
         data = document.data
         bound = format_for(data, file_formats) if isinstance(data, Mapping) else None
-        if isinstance(data, Mapping) and isinstance(bound, FileAware):
+        if isinstance(data, Mapping) and is_file_aware(bound):
             if bound.shares(data):
                 parsed.shared.append(data)
             if bound.defers(data):

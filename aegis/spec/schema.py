@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -44,8 +44,31 @@ def _validator(resource: str) -> Draft202012Validator:
     return Draft202012Validator(packaged_schema(resource))
 
 
+@functools.cache
+def _fast_check(resource: str) -> Callable[[object], bool] | None:
+    """A compiled yes/no check of ``resource`` (jsonschema-rs, about 100x faster), if installed."""
+    try:
+        import jsonschema_rs  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    check: Callable[[object], bool] = jsonschema_rs.validator_for(dict(packaged_schema(resource))).is_valid
+    return check
+
+
 def schema_issues(document: object, resource: str) -> list[FieldIssue]:
-    """Every violation of the packaged schema ``resource`` in ``document``, not just the first."""
+    """Every violation of the packaged schema ``resource`` in ``document``, not just the first.
+
+    A document the fast check accepts has none. Anything else (rejected, or a value it cannot
+    take, such as a YAML date or a non-string key) goes through jsonschema, whose errors are
+    reworded below: the fast check only ever decides that there is nothing to say.
+    """
+    fast = _fast_check(resource)
+    if fast is not None:
+        try:
+            if fast(document):
+                return []
+        except Exception:  # A value it cannot convert: jsonschema decides.
+            pass
     issues: list[FieldIssue] = []
     for error in _validator(resource).iter_errors(document):
         issues.extend(_reworded(error))

@@ -7,7 +7,7 @@ in ``FORMATS``; the loader, the model checks and the rest of the server do not c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from aegis.spec.formats.aegis_v1 import AEGIS_V1
 from aegis.spec.formats.base import Built, FieldMap, FileAware, Format, ModelPath
@@ -25,6 +25,7 @@ __all__ = [
     "ModelPath",
     "for_file",
     "format_for",
+    "is_file_aware",
     "unclaimed_issues",
 ]
 
@@ -36,7 +37,20 @@ FORMATS: tuple[Format, ...] = (AEGIS_V1, OPENSLO_V1, SLOTH_V1)
 def for_file(formats: tuple[Format, ...], documents: Sequence[object]) -> tuple[Format, ...]:
     """The formats as they read one file: a format whose documents refer to each other (an
     OpenSLO SLO naming an SLI by ``indicatorRef``) learns the file's other documents first."""
-    return tuple(f.for_file(documents) if isinstance(f, FileAware) else f for f in formats)
+    return tuple(f.for_file(documents) if is_file_aware(f) else f for f in formats)
+
+
+def is_file_aware(candidate: object) -> TypeGuard[FileAware]:
+    """``isinstance(candidate, FileAware)``, answered once per class: a Protocol check inspects
+    every member each time (a tenth of the load time of 10,000 files, asked four times per file)."""
+    kind = type(candidate)
+    known = _FILE_AWARE.get(kind)
+    if known is None:
+        known = _FILE_AWARE[kind] = issubclass(kind, FileAware)
+    return known
+
+
+_FILE_AWARE: dict[type, bool] = {}
 
 
 def format_for(document: Mapping[str, Any], formats: tuple[Format, ...] = FORMATS) -> Format | None:
