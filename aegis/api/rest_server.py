@@ -27,6 +27,7 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from aegis._tasks import cancel_and_wait
 from aegis.api.http_protocol import HttpLimits, guarded_protocol
 from aegis.logs import ThrottledLog
 
@@ -123,11 +124,7 @@ class _Uvicorn(uvicorn.Server):
         self.started = True
 
     async def stop_accepting(self) -> None:
-        for task in self._accepting:
-            task.cancel()
-        for task in self._accepting:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._accepting)
         self._accepting = []
 
     async def _accept(self, sock: socket.socket) -> None:

@@ -11,7 +11,6 @@ reflection stay outside the pipeline: probes must answer whatever it decides.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import re
@@ -26,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from aegis._tasks import cancel_and_wait
 from aegis.api.grpc_transport import add_to_server
 from aegis.api.http_protocol import HttpLimits
 from aegis.api.interceptors import (
@@ -201,10 +201,7 @@ class Server:
         grace = self.app.settings.shutdown_grace if grace is None else grace
         deadline = asyncio.get_running_loop().time() + grace
         self.app.lifecycle.begin_drain()
-        if self._readiness_task is not None:
-            self._readiness_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._readiness_task
+        await cancel_and_wait(self._readiness_task)
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         if not await self.app.lifecycle.wait_idle(grace):
             self.app.logger.warning(

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Collection
 from collections.abc import Set as AbstractSet
 
+from aegis._tasks import cancel_and_wait
 from aegis.cluster import _sql
 from aegis.cluster.link import DatabaseLink, DatabaseUnavailable
 from aegis.scheduler.timing import SystemTime, Timer
@@ -87,9 +88,7 @@ class ReplicaMembership:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         self._owned = frozenset()
         # Leaving at once lets the others take over now rather than when the lease runs out.

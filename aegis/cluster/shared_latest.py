@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Collection
 
+from aegis._tasks import cancel_and_wait
 from aegis.cluster import _sql
 from aegis.cluster.link import DatabaseLink, DatabaseUnavailable
 from aegis.cluster.unavailable import unavailable_evaluation
@@ -140,9 +141,7 @@ class SharedLatest:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def sync(self) -> None:

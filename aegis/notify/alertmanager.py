@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from aegis._tasks import cancel_and_wait
 from aegis.engine.model import Evaluation
 from aegis.notify import _retry
 from aegis.notify.change import DecisionChange, rfc3339
@@ -125,9 +126,7 @@ class AlertmanagerSink:
     async def stop(self, grace: float = 5.0) -> None:
         """Send pending resolutions within ``grace``; firing alerts are left to expire."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
             if self._resolved:
                 with contextlib.suppress(TimeoutError):

@@ -19,6 +19,7 @@ import uuid
 
 import httpx
 
+from aegis._tasks import cancel_and_wait
 from aegis.engine.model import Evaluation
 from aegis.notify import _retry
 from aegis.notify.change import EVENT, DecisionChange
@@ -85,9 +86,7 @@ class WebhookSink:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(grace):
                     await self._queue.join()
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         if self._owns_client:
             await self._client.aclose()

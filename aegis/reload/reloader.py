@@ -13,11 +13,11 @@ by ``/readyz``) and logs it once per change.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal, Protocol, TypeVar
 
+from aegis._tasks import cancel_and_wait
 from aegis.scheduler.timing import SystemTime, Timer
 from aegis.telemetry import Telemetry
 
@@ -113,11 +113,7 @@ class Reloader:
         if self._watcher is not None:
             tasks.append(self._watcher)
             self._watcher = None
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
 
     async def _watch(self) -> None:
         while True:

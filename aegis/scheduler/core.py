@@ -20,12 +20,12 @@ Time comes from an injectable timer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+from aegis._tasks import cancel_and_wait
 from aegis.engine.model import Evaluation
 from aegis.scheduler.catalog import CatalogChange, SLOCatalog
 from aegis.scheduler.claims import EvaluationClaims, NoClaims
@@ -168,11 +168,7 @@ class Scheduler:
         self._started = False
         loops = list(self._loops.values())
         self._loops.clear()
-        for task in loops:
-            task.cancel()
-        for task in loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*loops)
         pending: list[asyncio.Task[Any]] = [task for _, task in self._in_flight.values()]
         pending += self._background
         if pending:

@@ -10,10 +10,10 @@ their own task; time is injected so tests skip it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
+from aegis._tasks import cancel_and_wait
 from aegis.scheduler.timing import Clock, SystemTime, Timer, utc_now
 from aegis.store.base import AuditStore
 from aegis.store.writer import one_line
@@ -56,9 +56,7 @@ class AuditRetention:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def prune(self) -> int:

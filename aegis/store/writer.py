@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
 from dataclasses import dataclass
 
+from aegis._tasks import cancel_and_wait
 from aegis.engine.model import Evaluation
 from aegis.scheduler.timing import SystemTime, Timer
 from aegis.store.base import AuditStore, RecordRejectedError
@@ -150,9 +150,7 @@ class AuditWriter:
         if self._problem is not None:
             grace = min(grace, self._retry_delay + 1.0)
         drained = await self.flush(grace)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
         if not drained:
             lost = self._unconfirmed()
