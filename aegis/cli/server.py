@@ -15,9 +15,17 @@ from collections.abc import Mapping, Sequence
 
 from aegis.cli._database_options import add_database_options
 from aegis.cli._replica_flags import add_replica_options, check_replica_options
+from aegis.cli._server_flags import (
+    add_operations,
+    add_reload_and_backends,
+    add_security,
+    check_operations,
+    env_float,
+    env_int,
+    retention_seconds,
+)
 from aegis.config import Settings
 from aegis.logs import configure_logging
-from aegis.spec.durations import DurationError, Window
 from aegis.store.migrate import SCHEMA_POLICIES
 
 EXIT_CONFIG = 2
@@ -28,35 +36,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, f"aegis-server: error: {message}\n")
 
 
-def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SystemExit(f"aegis-server: error: {name} must be an integer, got {raw!r}") from None
-
-
-def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"aegis-server: error: {name} must be a number, got {raw!r}") from None
-
-
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = _Parser(prog="aegis-server", description="AegisSLO release gate: gRPC and REST server.")
     add = parser.add_argument
     add("--host", default=env.get("HOST", "0.0.0.0"), help="address to listen on (HOST; default 0.0.0.0)")
-    add("--port", type=int, default=_env_int(env, "PORT", 8080), help="REST port (PORT; default 8080)")
+    add("--port", type=int, default=env_int(env, "PORT", 8080), help="REST port (PORT; default 8080)")
     add(
         "--grpc-port",
         type=int,
-        default=_env_int(env, "GRPC_PORT", 50051),
+        default=env_int(env, "GRPC_PORT", 50051),
         help="gRPC port (GRPC_PORT; default 50051)",
     )
     add(
@@ -107,9 +95,9 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env.get("LOG_FORMAT", "text"),
         help="text, or json: one JSON object per line (LOG_FORMAT; default text)",
     )
-    _add_security(parser, env)
-    _add_operations(parser, env)
-    _add_reload_and_backends(parser, env)
+    add_security(parser, env)
+    add_operations(parser, env)
+    add_reload_and_backends(parser, env)
     add_replica_options(parser, env)
     prom = parser.add_argument_group("Prometheus adapter")
     prom.add_argument(
@@ -127,25 +115,25 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     prom.add_argument(
         "--prometheus-max-concurrency",
         type=int,
-        default=_env_int(env, "PROMETHEUS_MAX_CONCURRENCY", 10),
+        default=env_int(env, "PROMETHEUS_MAX_CONCURRENCY", 10),
         help="queries in flight at once (PROMETHEUS_MAX_CONCURRENCY; default 10)",
     )
     prom.add_argument(
         "--prometheus-timeout",
         type=float,
-        default=_env_float(env, "PROMETHEUS_TIMEOUT", 10.0),
+        default=env_float(env, "PROMETHEUS_TIMEOUT", 10.0),
         help="per-query timeout in seconds (PROMETHEUS_TIMEOUT; default 10)",
     )
     prom.add_argument(
         "--prometheus-evaluation-budget",
         type=float,
-        default=_env_float(env, "PROMETHEUS_EVALUATION_BUDGET", 30.0),
+        default=env_float(env, "PROMETHEUS_EVALUATION_BUDGET", 30.0),
         help="seconds one evaluation may spend, retries included (PROMETHEUS_EVALUATION_BUDGET; default 30)",
     )
     prom.add_argument(
         "--prometheus-time-alignment",
         type=float,
-        default=_env_float(env, "PROMETHEUS_TIME_ALIGNMENT", 10.0),
+        default=env_float(env, "PROMETHEUS_TIME_ALIGNMENT", 10.0),
         help="round evaluation times down to this many seconds so SLOs share queries; 0 = off "
         "(PROMETHEUS_TIME_ALIGNMENT; default 10)",
     )
@@ -179,103 +167,6 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     return parser
 
 
-def _add_security(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
-    group = parser.add_argument_group("Security (docs/security.md)")
-    group.add_argument(
-        "--api-keys-file",
-        default=env.get("API_KEYS_FILE") or None,
-        help="YAML file of API keys: name, sha256 of the secret, scopes (API_KEYS_FILE); "
-        "without it every RPC is open",
-    )
-    group.add_argument(
-        "--tls-cert",
-        default=env.get("TLS_CERT") or None,
-        help="PEM certificate (chain) for both ports; needs --tls-key (TLS_CERT)",
-    )
-    group.add_argument("--tls-key", default=env.get("TLS_KEY") or None, help="PEM private key (TLS_KEY)")
-    group.add_argument(
-        "--tls-client-ca",
-        default=env.get("TLS_CLIENT_CA") or None,
-        help="PEM CA bundle: require client certificates it signed, on both ports (TLS_CLIENT_CA)",
-    )
-
-
-def _add_operations(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
-    group = parser.add_argument_group("Operations (docs/operations.md)")
-    group.add_argument(
-        "--shutdown-grace",
-        type=float,
-        default=_env_float(env, "SHUTDOWN_GRACE", 10.0),
-        help="seconds in-flight calls get to finish after SIGTERM (SHUTDOWN_GRACE; default 10)",
-    )
-    group.add_argument(
-        "--http-header-timeout",
-        type=float,
-        default=_env_float(env, "HTTP_HEADER_TIMEOUT", 10.0),
-        help="REST: seconds to receive a request line and headers (HTTP_HEADER_TIMEOUT; default 10)",
-    )
-    group.add_argument(
-        "--http-body-timeout",
-        type=float,
-        default=_env_float(env, "HTTP_BODY_TIMEOUT", 30.0),
-        help="REST: seconds to receive a request body (HTTP_BODY_TIMEOUT; default 30)",
-    )
-    group.add_argument(
-        "--replay-timeout",
-        type=float,
-        default=_env_float(env, "REPLAY_TIMEOUT", 60.0),
-        help="most seconds one replay (ReplayService, the status page's picture) may take (REPLAY_TIMEOUT; "
-        "default 60)",
-    )
-    group.add_argument(
-        "--max-connections",
-        type=int,
-        default=_env_int(env, "MAX_CONNECTIONS", 0) or None,
-        help="REST connections open at once; more are answered 503 and closed "
-        "(MAX_CONNECTIONS; default: half the open-file limit, at most 4096)",
-    )
-
-
-def _add_reload_and_backends(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
-    group = parser.add_argument_group("Hot reload and metric backends (docs/operations.md)")
-    group.add_argument(
-        "--slo-reload-interval",
-        type=float,
-        default=_env_float(env, "SLO_RELOAD_INTERVAL", 10.0),
-        metavar="SECONDS",
-        help="check the SLO directory and the API keys, backends, notifications and TLS files for changes "
-        "this often; 0: only on SIGHUP (SLO_RELOAD_INTERVAL; default 10)",
-    )
-    group.add_argument(
-        "--backends-file",
-        default=env.get("BACKENDS_FILE") or None,
-        metavar="FILE",
-        help="YAML file of named metric backends (Prometheus, VictoriaMetrics, Mimir, ...) that SLOs pick "
-        "with spec.sli.backend; the --adapter/--prometheus-* flags stay the one named default "
-        "(BACKENDS_FILE)",
-    )
-
-
-def _check_operations(args: argparse.Namespace) -> None:
-    for name in ("shutdown_grace", "http_header_timeout", "http_body_timeout", "replay_timeout"):
-        value = getattr(args, name)
-        if not value > 0:
-            raise SystemExit(f"aegis-server: error: --{name.replace('_', '-')} must be positive, got {value}")
-    if not 0 <= args.slo_reload_interval <= 86400:
-        raise SystemExit(
-            "aegis-server: error: --slo-reload-interval must be 0 (SIGHUP only) to 86400 seconds, "
-            f"got {args.slo_reload_interval}"
-        )
-    if args.max_connections is not None and args.max_connections < 1:
-        raise SystemExit(
-            f"aegis-server: error: --max-connections must be at least 1, got {args.max_connections}"
-        )
-    if bool(args.tls_cert) != bool(args.tls_key):
-        raise SystemExit("aegis-server: error: --tls-cert and --tls-key go together")
-    if args.tls_client_ca and not args.tls_cert:
-        raise SystemExit("aegis-server: error: --tls-client-ca needs --tls-cert and --tls-key")
-
-
 def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settings:
     args = build_parser(env).parse_args(argv)
     headers = args.prometheus_header
@@ -285,13 +176,13 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         value = getattr(args, name)
         if not 0 <= value <= 65535:
             raise SystemExit(f"aegis-server: error: --{name.replace('_', '-')} must be 0..65535, got {value}")
-    _check_operations(args)
+    check_operations(args)
     check_replica_options(args)
     if args.adapter == "prometheus" and not args.prometheus_url:
         raise SystemExit(
             "aegis-server: error: --adapter prometheus needs --prometheus-url (or PROMETHEUS_URL)"
         )
-    retention = _retention(args.audit_retention)
+    retention = retention_seconds(args.audit_retention)
     return Settings(
         host=args.host,
         port=args.port,
@@ -335,18 +226,6 @@ def parse_settings(argv: Sequence[str] | None, env: Mapping[str, str]) -> Settin
         slo_reload_interval=args.slo_reload_interval,
         backends_file=args.backends_file,
     )
-
-
-def _retention(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    try:
-        return float(Window.parse(raw).seconds)
-    except DurationError:
-        raise SystemExit(
-            f"aegis-server: error: --audit-retention (AUDIT_RETENTION) must be a duration like 90d, 12w "
-            f"or 36h, got {raw!r}"
-        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
