@@ -181,8 +181,10 @@ def test_replicas_answer_warn_while_the_database_is_down_and_recover_after(tmp_p
         upgrade_schema(db_url)
         with replicas(db_url, slo_dir, NAMES) as servers:
             time.sleep(2 * INTERVAL)
-            stopped_at = datetime.now(UTC)
             stop_server(postgres)
+            # The window starts once the database is really down: while pg_ctl is still stopping
+            # it (as another user, seconds under load), claims can still succeed.
+            stopped_at = datetime.now(UTC)
             time.sleep(LEASE + 1.0)
             for server in servers.values():
                 for slo_id in ids:
@@ -194,6 +196,8 @@ def test_replicas_answer_warn_while_the_database_is_down_and_recover_after(tmp_p
                 assert ready.status_code == 503
                 assert "shared database" in ready.text
             time.sleep(INTERVAL)
+            # ... and ends when the restart begins: it takes claims before start_server returns.
+            restarting_at = datetime.now(UTC)
             start_server(postgres)
             restarted_at = datetime.now(UTC)
 
@@ -231,7 +235,7 @@ def test_replicas_answer_warn_while_the_database_is_down_and_recover_after(tmp_p
     during = [
         r
         for r in records
-        if stopped_at.timestamp() + 0.5 < r.evaluated_at.timestamp() < restarted_at.timestamp()
+        if stopped_at.timestamp() + 0.5 < r.evaluated_at.timestamp() < restarting_at.timestamp()
     ]
     assert during == []
     # And each SLO is evaluated on schedule again.
