@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
-from aegis.metrics import _promql
+from aegis.spec.promql_selector import selector_text
 
 # Replaced by the quoted regex of the values asked for. A NUL never appears in a rendered query
 # (json.dumps escapes it), so the placeholder cannot collide with anything a user wrote.
@@ -116,7 +116,7 @@ def family_of(shapes: Sequence[Shape]) -> Family | None:
 
 def batched_selector(selector: pp.VectorSelector, label: str) -> str:
     """The selector with ``label="v"`` turned into ``label=~<VALUES>``."""
-    return _promql.selector_text(selector, replace=(label, f"{label}=~{VALUES}"))
+    return selector_text(selector, replace=(label, f"{label}=~{VALUES}"))
 
 
 def batched_value_query(item: Shape, label: str) -> str:

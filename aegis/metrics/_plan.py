@@ -33,6 +33,7 @@ import promql_parser as pp
 from aegis.metrics import _family, _promql
 from aegis.spec.durations import Window
 from aegis.spec.model import SLO, SLIType
+from aegis.spec.promql_selector import selector_text
 
 PART_LABEL = "aegis_part"
 # Windows at least this long may be read less often when nothing gates on them.
@@ -116,7 +117,7 @@ def build_plan(
             parts.append(Part(f"{role}:{window.text}", role, window, query, _as_sample(query, expr)))
     # Evidence is about the series behind the SLI: those of selectors another one covers add nothing.
     covering = _promql.covering(nodes)
-    found = [_promql.selector_text(n) for n in covering]
+    found = [selector_text(n) for n in covering]
     timeline_range = _timeline_range(slo, windows, max_range)
     evidence_windows = tuple(w for w in windows if w.seconds <= timeline_range)
     if not found:

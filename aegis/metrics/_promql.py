@@ -15,16 +15,15 @@ adapter then just knows less about it.
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 
 import promql_parser as pp
 
+from aegis.spec.promql_selector import matcher_op, selector_text
+
 _PLACEHOLDER = re.compile(r"\{\{\s*\.?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 # MatchOp values are neither hashable nor named in promql-parser 0.12: compare with ==.
-_OPS = ((pp.MatchOp.Equal, "="), (pp.MatchOp.NotEqual, "!="), (pp.MatchOp.Re, "=~"), (pp.MatchOp.NotRe, "!~"))
 
 
 class TemplateError(ValueError):
@@ -104,7 +103,7 @@ def covering(nodes: list[pp.VectorSelector]) -> list[pp.VectorSelector]:
     def matchers(node: pp.VectorSelector) -> frozenset[tuple[str, str, str]] | None:
         if node.matchers.or_matchers:
             return None
-        return frozenset((m.name, _op(m), m.value) for m in node.matchers.matchers)
+        return frozenset((m.name, matcher_op(m), m.value) for m in node.matchers.matchers)
 
     kept = []
     for node in unique:
@@ -119,37 +118,6 @@ def covering(nodes: list[pp.VectorSelector]) -> list[pp.VectorSelector]:
         if not wider:
             kept.append(node)
     return kept
-
-
-def _op(m: pp.Matcher) -> str:
-    return next(text for kind, text in _OPS if m.op == kind)
-
-
-def selector_text(node: pp.VectorSelector, *, replace: tuple[str, str] | None = None) -> str:
-    """Render name and matchers with proper string escaping (the parser's own str() does not escape).
-
-    ``replace=(label, text)`` renders every matcher on ``label`` as ``text`` instead.
-    """
-    groups = [node.matchers.matchers, *node.matchers.or_matchers]
-    rendered = [
-        ",".join(replace[1] if replace and m.name == replace[0] else _matcher(m) for m in group)
-        for group in groups
-        if group
-    ]
-    name = node.name or ""
-    if name and not _METRIC_NAME.match(name):
-        by_name = f"__name__={json.dumps(name, ensure_ascii=False)}"
-        rendered = [f"{by_name},{r}" for r in rendered] or [by_name]
-        name = ""
-    body = " or ".join(rendered)
-    if not body:
-        return name
-    return f"{name}{{{body}}}"
-
-
-def _matcher(m: pp.Matcher) -> str:
-    # JSON string syntax is a subset of PromQL's double-quoted strings.
-    return f"{m.name}{_op(m)}{json.dumps(m.value, ensure_ascii=False)}"
 
 
 def value_type(expr: pp.Expr) -> str:

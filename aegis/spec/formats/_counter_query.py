@@ -16,14 +16,13 @@ with the reason (a ``ValueError``), never guessed at.
 
 from __future__ import annotations
 
-import json
 import re
 
 import promql_parser as pp
 
+from aegis.spec.promql_selector import selector_text
+
 _WINDOW = re.compile(r"\{\{\s*\.?\s*window\s*\}\}")
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_OPS = ((pp.MatchOp.Equal, "="), (pp.MatchOp.NotEqual, "!="), (pp.MatchOp.Re, "=~"), (pp.MatchOp.NotRe, "!~"))
 EXPECTED = (
     "expected a counter selector, alone or in one aggregation such as "
     'sum(http_requests_total{code!~"5.."}), or a query with [{{window}}] where the window goes'
@@ -55,22 +54,4 @@ def windowed(query: str, *, counter: bool | None) -> str:
 def _rate(node: pp.VectorSelector) -> str:
     if node.offset is not None or node.at is not None:
         raise ValueError("expected a counter selector without offset or @ (the window is the gate's)")
-    return f"rate({_selector(node)}[{{{{window}}}}])"
-
-
-def _selector(node: pp.VectorSelector) -> str:
-    """Name and matchers, strings escaped (the parser's own text does not escape them)."""
-    groups = [node.matchers.matchers, *node.matchers.or_matchers]
-    rendered = [",".join(_matcher(m) for m in group) for group in groups if group]
-    name = node.name or ""
-    if name and not _METRIC_NAME.match(name):
-        by_name = f"__name__={json.dumps(name, ensure_ascii=False)}"
-        rendered = [f"{by_name},{r}" for r in rendered] or [by_name]
-        name = ""
-    body = " or ".join(rendered)
-    return f"{name}{{{body}}}" if body else name
-
-
-def _matcher(m: pp.Matcher) -> str:
-    op = next(text for kind, text in _OPS if m.op == kind)
-    return f"{m.name}{op}{json.dumps(m.value, ensure_ascii=False)}"
+    return f"rate({selector_text(node)}[{{{{window}}}}])"
